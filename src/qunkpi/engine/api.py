@@ -1,0 +1,54 @@
+"""Service functions over a workspace: what the CLI, the web app and the Python API call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from qunkpi.engine.periods import Period, periods_for
+from qunkpi.engine.runner import RunOptions, run_metrics
+
+if TYPE_CHECKING:
+    from qunkpi.workspace.workspace import Workspace
+
+
+def staff_ids_of(ws: Workspace) -> list[str]:
+    return [ws.person_id(s) for s in ws.settings.staff_ids]
+
+
+def metrics_for_periods(
+    ws: Workspace,
+    periods: list[Period],
+    *,
+    metrics: list[str] | None = None,
+    communities: list[str] | None = None,
+    as_of: datetime | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> pd.DataFrame:
+    opts = RunOptions(
+        metrics=metrics,
+        communities=communities,
+        as_of=as_of,
+        settings=ws.settings,
+        staff_ids=staff_ids_of(ws),
+        progress=progress,
+    )
+    return run_metrics(ws.ibis(), periods, opts)
+
+
+def metrics_frame(
+    ws: Workspace,
+    period: str,
+    grain: str | None = None,
+    communities: list[str] | None = None,
+    metrics: list[str] | None = None,
+    as_of: datetime | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> pd.DataFrame:
+    """``qunkpi.open(ws).metrics("2026-10", grain="week")`` → one row per community × period × metric."""
+    return metrics_for_periods(
+        ws, periods_for(period, grain), metrics=metrics, communities=communities, as_of=as_of, progress=progress
+    )

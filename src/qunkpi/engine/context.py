@@ -1,0 +1,135 @@
+"""What a metric implementation sees: Ibis tables of one workspace (or lake), the periods, shared building blocks.
+
+Everything here is an Ibis expression so the same implementation runs on DuckDB and on Spark. Shared blocks
+(staff people, non-staff spells, countable messages) encode the SPEC §3 conventions once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from qunkpi.engine.periods import Period
+from qunkpi.workspace.schema import TABLES
+
+FAR_FUTURE = datetime(2999, 1, 1)
+
+
+@dataclass
+class Ctx:
+    backend: Any  # ibis backend
+    periods: list[Period]
+    communities: list[str] | None = None
+    as_of: datetime | None = None
+    settings: Any = None
+    staff_ids: list[str] = field(default_factory=list)  # stored (pseudonymised) ids treated as staff everywhere
+    available: set[str] = field(default_factory=set)  # canonical tables with rows (+ "message_labels")
+
+    # -- raw tables ----------------------------------------------------------------------------------
+    def t(self, name: str) -> ir.Table:
+        tbl = self.backend.table(name)
+        if self.communities is not None and "community_id" in tbl.columns and name != "communities":
+            tbl = tbl.filter(tbl.community_id.isin(self.communities))
+        return tbl
+
+    def has(self, *names: str) -> bool:
+        return all(n in self.available for n in names)
+
+    # -- periods ---------------------------------------------------------------------------------------
+    @cached_property
+    def periods_t(self) -> ir.Table:
+        df = pd.DataFrame(
+            {
+                "period": [p.label for p in self.periods],
+                "p_start": pd.to_datetime([p.start for p in self.periods]).astype("datetime64[us]"),
+                "p_end": pd.to_datetime([p.end for p in self.periods]).astype("datetime64[us]"),
+                "p_days": [p.days for p in self.periods],
+            }
+        )
+        return ibis.memtable(df)
+
+    def in_period(self, t: ir.Table, ts: str) -> ir.Table:
+        """Rows of ``t`` joined to the period containing ``t[ts]`` (a row can match several periods)."""
+        p = self.periods_t
+        j = t.join(p, [t[ts] >= p.p_start, t[ts] < p.p_end])
+        return j
+
+    # -- people ----------------------------------------------------------------------------------------
+    @cached_property
+    def community_ids(self) -> ir.Table:
+        c = self.t("communities")
+        if self.communities is not None:
+            c = c.filter(c.community_id.isin(self.communities))
+        return c.select("community_id").distinct()
+
+    @cached_property
+    def staff_people(self) -> ir.Table:
+        """(community_id, person_id) pairs of people who are staff there (SPEC §3 conventions)."""
+        m = self.t("members")
+        parts = [
+            m.filter(m.is_staff.fill_null(False) | (m.role == "staff")).select(
+                community_id=m.community_id, person_id=m.member_id
+            )
+        ]
+        if self.has("staff"):
+            s = self.backend.table("staff")
+            parts.append(self.community_ids.cross_join(s.select(person_id=s.staff_id)).select("community_id", "person_id"))
+        if self.staff_ids:
+            ids = ibis.memtable(pd.DataFrame({"person_id": pd.Series(self.staff_ids, dtype="string")}))
+            parts.append(self.community_ids.cross_join(ids).select("community_id", "person_id"))
+        out = parts[0]
+        for p in parts[1:]:
+            out = out.union(p)
+        return out.distinct()
+
+    def is_staff_join(self, t: ir.Table, person_col: str) -> ir.Table:
+        """``t`` with a boolean ``is_staff_person`` column for ``t[person_col]`` in ``t.community_id``."""
+        sp = self.staff_people.mutate(__staff=ibis.literal(True))
+        j = t.left_join(sp, [t.community_id == sp.community_id, t[person_col] == sp.person_id])
+        j = j.drop(*[c for c in j.columns if c.endswith("_right") or c == "person_id"])
+        return j.mutate(is_staff_person=j["__staff"].fill_null(False)).drop("__staff")
+
+    def non_staff(self, t: ir.Table, person_col: str) -> ir.Table:
+        sp = self.staff_people
+        return t.anti_join(sp, [t.community_id == sp.community_id, t[person_col] == sp.person_id])
+
+    @cached_property
+    def spells(self) -> ir.Table:
+        """Membership spells of non-staff people; ``left`` = left_at or the far future."""
+        m = self.non_staff(self.t("members"), "member_id")
+        return m.mutate(left=m.left_at.fill_null(ibis.literal(FAR_FUTURE)))
+
+    # -- messages ----------------------------------------------------------------------------------------
+    @cached_property
+    def messages(self) -> ir.Table:
+        """Countable messages (not recalled, not system) with ``is_staff_person`` and, when stored, labels."""
+        msg = self.t("messages")
+        msg = msg.filter(~msg.recalled.fill_null(False) & (msg.msg_type != "system"))
+        msg = self.is_staff_join(msg, "sender_id")
+        if self.has("message_labels"):
+            lab = self.backend.table("message_labels").select(
+                "message_id", "cls", "is_effective", "is_ugc", "sentiment", "chars"
+            )
+            msg = msg.left_join(lab, msg.message_id == lab.message_id).drop("message_id_right")
+        return msg
+
+    @cached_property
+    def member_messages(self) -> ir.Table:
+        """Countable messages by non-staff senders."""
+        m = self.messages
+        return m.filter(~m.is_staff_person)
+
+    # -- helpers ------------------------------------------------------------------------------------------
+    def as_of_literal(self) -> ir.Value:
+        return ibis.literal(self.as_of or datetime.now())
+
+
+def ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.NumericValue:
+    """num / den, null when den is 0 or null (SPEC §3: a zero denominator is n/a, never 0)."""
+    return ibis.ifelse(den.fill_null(0) == 0, ibis.null(), num.cast("float64") / den.cast("float64"))

@@ -1,0 +1,3 @@
+from qunkpi.workspace.workspace import Workspace
+
+__all__ = ["Workspace"]

@@ -1,0 +1,183 @@
+"""A workspace: one folder with one DuckDB database, qunkpi.toml and the pseudonymisation key."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from qunkpi.errors import WorkspaceBusy, WorkspaceError
+from qunkpi.workspace import keys
+from qunkpi.workspace.config import DEFAULT_TOML, Settings, load_settings
+from qunkpi.workspace.schema import TABLES, create_table_sql
+
+if TYPE_CHECKING:
+    import ibis
+    import pandas as pd
+
+DB_FILE = "qunkpi.duckdb"
+CONFIG_FILE = "qunkpi.toml"
+LOCK_FILE = ".lock"
+
+# Bookkeeping tables beside the canonical ones.
+META_SQL = [
+    """CREATE TABLE IF NOT EXISTS import_log (
+        import_id VARCHAR, imported_at TIMESTAMP, file VARCHAR, sha256 VARCHAR, format VARCHAR,
+        "table" VARCHAR, rows_read BIGINT, rows_inserted BIGINT, rows_updated BIGINT, rows_skipped BIGINT,
+        note VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS recall_audit (
+        message_id VARCHAR, community_id VARCHAR, sender_id VARCHAR, recalled_at TIMESTAMP, source VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS service_messages (
+        message_id VARCHAR, conversation_id VARCHAR, staff_id VARCHAR, sender_id VARCHAR, sent_at TIMESTAMP,
+        msg_type VARCHAR, text VARCHAR, from_staff BOOLEAN)""",
+    """CREATE TABLE IF NOT EXISTS kv (k VARCHAR PRIMARY KEY, v VARCHAR)""",
+]
+
+
+class Workspace:
+    """Open with :func:`qunkpi.open` or :meth:`Workspace.open`; create with :meth:`Workspace.init`."""
+
+    def __init__(self, path: Path, settings: Settings, read_only: bool = False) -> None:
+        self.path = path
+        self.settings = settings
+        self.read_only = read_only
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._pseudo: keys.Pseudonymizer | None = None
+        self._lock_fd: int | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    @classmethod
+    def init(cls, path: str | Path, timezone: str = "Asia/Shanghai", locale: str = "zh-CN") -> Workspace:
+        p = Path(path)
+        if (p / CONFIG_FILE).exists():
+            raise WorkspaceError(f"{p}: already a workspace (qunkpi.toml exists)")
+        p.mkdir(parents=True, exist_ok=True)
+        text = DEFAULT_TOML.replace('"Asia/Shanghai"', f'"{timezone}"', 1).replace('"zh-CN"', f'"{locale}"', 1)
+        (p / CONFIG_FILE).write_text(text, encoding="utf-8")
+        load_settings(p / CONFIG_FILE)  # validates the time zone and locale
+        keys.create_key(p)
+        (p / "lexicons").mkdir(exist_ok=True)
+        ws = cls(p, load_settings(p / CONFIG_FILE))
+        ws.ensure_schema()
+        return ws
+
+    @classmethod
+    def open(cls, path: str | Path, read_only: bool = False) -> Workspace:
+        p = Path(path)
+        if not (p / CONFIG_FILE).exists():
+            raise WorkspaceError(f"{p}: not a qunkpi workspace — create one with `qunkpi init {p}`")
+        ws = cls(p, load_settings(p / CONFIG_FILE), read_only=read_only)
+        if not read_only:
+            ws.ensure_schema()
+        return ws
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- database --------------------------------------------------------------------------------
+    @property
+    def db_path(self) -> Path:
+        return self.path / DB_FILE
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            try:
+                self._con = duckdb.connect(str(self.db_path), read_only=self.read_only)
+            except duckdb.IOException as e:
+                if "lock" in str(e).lower():
+                    raise WorkspaceBusy(
+                        f"{self.path}: the workspace is in use by another qunkpi process (import or refresh); "
+                        "wait for it to finish and try again"
+                    ) from e
+                raise WorkspaceError(f"{self.db_path}: cannot open the database: {e}") from e
+            self._con.execute(f"SET TimeZone = '{self.settings.timezone}'")
+        return self._con
+
+    def ensure_schema(self) -> None:
+        con = self.con
+        for t in TABLES.values():
+            con.execute(create_table_sql(t))
+        for sql in META_SQL:
+            con.execute(sql)
+
+    def ibis(self) -> ibis.BaseBackend:
+        """An Ibis backend over this workspace's DuckDB connection."""
+        import ibis
+
+        return ibis.duckdb.from_connection(self.con)
+
+    def has_rows(self, table: str) -> bool:
+        row = first(self.con.execute(f'SELECT count(*) FROM (SELECT 1 FROM "{table}" LIMIT 1)'))
+        return bool(row and row[0])
+
+    def table_counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for name in TABLES:
+            row = first(self.con.execute(f'SELECT count(*) FROM "{name}"'))
+            out[name] = int(row[0]) if row else 0
+        return out
+
+    # -- kv store for small state ------------------------------------------------------------------
+    def get_kv(self, k: str) -> str | None:
+        row = first(self.con.execute("SELECT v FROM kv WHERE k = ?", [k]))
+        return None if row is None else str(row[0])
+
+    def set_kv(self, k: str, v: str) -> None:
+        self.con.execute("INSERT OR REPLACE INTO kv VALUES (?, ?)", [k, v])
+
+    # -- people ------------------------------------------------------------------------------------
+    @property
+    def pseudonymizer(self) -> keys.Pseudonymizer:
+        if self._pseudo is None:
+            key = keys.read_key(self.path) if self.settings.pseudonymize else None
+            self._pseudo = keys.Pseudonymizer(key)
+        return self._pseudo
+
+    def person_id(self, raw: str) -> str:
+        """The stored id for a raw person id a user typed (CLI --staff, --member ...)."""
+        return self.pseudonymizer.one(raw)
+
+    # -- locking -------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Serialise writers: a second import into the same workspace is refused with a clear message."""
+        fd = os.open(self.path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as e:
+                raise WorkspaceBusy(
+                    f"{self.path}: another qunkpi process is writing to this workspace; wait for it to finish"
+                ) from e
+            yield
+        finally:
+            os.close(fd)
+
+    # -- convenience for analysts ---------------------------------------------------------------------
+    def metrics(self, period: str, **kw: Any) -> pd.DataFrame:
+        from qunkpi.engine.api import metrics_frame
+
+        return metrics_frame(self, period, **kw)
+
+    def sql(self, query: str) -> pd.DataFrame:
+        return self.con.execute(query).df()
+
+
+def first(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...] | None:
+    """The first row of a result, fully consumed (DuckDB ≥ 2 refuses new work while a result is unfinished)."""
+    rows = result.fetchall()
+    return rows[0] if rows else None
