@@ -36,6 +36,10 @@ META_SQL = [
         message_id VARCHAR, conversation_id VARCHAR, staff_id VARCHAR, sender_id VARCHAR, sent_at TIMESTAMP,
         msg_type VARCHAR, text VARCHAR, from_staff BOOLEAN)""",
     """CREATE TABLE IF NOT EXISTS kv (k VARCHAR PRIMARY KEY, v VARCHAR)""",
+    # Stored message classes (SPEC §4), written by qunkpi.classify.engine.classify_workspace.
+    """CREATE TABLE IF NOT EXISTS message_labels (
+        message_id VARCHAR, community_id VARCHAR, cls VARCHAR, reason VARCHAR, sentiment VARCHAR,
+        sentiment_score DOUBLE, chars INTEGER, is_effective BOOLEAN, is_ugc BOOLEAN, rules_hash VARCHAR)""",
 ]
 
 
