@@ -20,6 +20,8 @@ import pyarrow as pa
 from qunkpi.errors import Problem
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+#: Column holding the source line/row number of a row (the canonical loader names problems with it).
+ROW_COL = "__row"
 
 
 @dataclass
@@ -81,7 +83,17 @@ def rows_to_table(rows: Iterable[dict[str, Any]], columns: list[str] | None = No
             if k not in seen:
                 seen.add(k)
                 cols.append(k)
-    return pa.table({c: pa.array([_cell(r.get(c)) for r in rows], pa.string()) for c in cols})
+    data: dict[str, pa.Array] = {}
+    for c in cols:
+        if c == ROW_COL:
+            # Line/row numbers in the source file, so the loader's problems name them; kept only when
+            # every row has one.
+            nums = [r.get(c) for r in rows]
+            if all(isinstance(n, int) for n in nums):
+                data[c] = pa.array(nums, pa.int64())
+            continue
+        data[c] = pa.array([_cell(r.get(c)) for r in rows], pa.string())
+    return pa.table(data) if data else pa.table({c: pa.array([], pa.string()) for c in cols if c != ROW_COL})
 
 
 class Collector:
