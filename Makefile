@@ -7,12 +7,12 @@ DEMO_DATA ?= demo-data
 DEMO_WS ?= demo-workspace
 SCALE ?= small
 
-.PHONY: demo test venv lint typecheck docs clean bench reliability screenshots browser-deps
+.PHONY: demo test venv lint typecheck docs clean bench reliability screenshots browser-deps system-deps
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -20,10 +20,25 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/qunkpi demo --out $(DEMO_DATA) --scale $(SCALE) --run --workspace $(DEMO_WS)
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	QUNKPI_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -n 2 --dist loadfile
+
+# Debian packages the tests need: Chromium + CJK fonts (browser tests, PDF reports), Java 17 (Spark parity).
+# Installed only when missing; CI runs as root on Debian.
+system-deps:
+	@missing=""; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	test -d /usr/share/fonts/opentype/noto || missing="$$missing fonts-noto-cjk"; \
+	command -v java >/dev/null 2>&1 || missing="$$missing openjdk-17-jre-headless"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+browser-deps: system-deps
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts

@@ -15,9 +15,9 @@ Membership spells of c1 (non-staff; staff1 has a staff spell, staff2 is in the s
 from __future__ import annotations
 
 import pytest
+from tests.conftest import values
 
 from qunkpi.workspace import Workspace
-from tests.conftest import values
 
 
 def test_growth_metrics_by_hand(tiny_ws: Workspace) -> None:

@@ -6,11 +6,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from tests.conftest import TINY
 
 from qunkpi.errors import ValidationFailed
 from qunkpi.importers.canonical import import_path
 from qunkpi.workspace import Workspace
-from tests.conftest import TINY
 
 MEMBERS_HEADER = "community_id,member_id,joined_at,left_at,source_channel,inviter_id,is_staff,role,profile_filled,profile_total\n"
 

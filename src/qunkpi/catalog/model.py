@@ -220,9 +220,25 @@ def _parses(m: MetricDef) -> bool:
 
 
 def read_yaml_defs(paths: list[Path]) -> list[tuple[str, dict[str, Any]]]:
+    """Parse every definition file; YAML syntax errors of all files are reported together."""
     out: list[tuple[str, dict[str, Any]]] = []
+    problems: list[Problem] = []
     for p in paths:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or []
+        try:
+            data = yaml.safe_load(p.read_text(encoding="utf-8")) or []
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            problems.append(Problem(p.name, mark.line + 1 if mark else None, None, f"YAML syntax error: {getattr(e, 'problem', e)}",
+                                    "quote values that contain ': ' or '#'"))
+            continue
+        if not isinstance(data, list):
+            problems.append(Problem(p.name, None, None, "expected a list of metric definitions", ""))
+            continue
         for rec in data:
+            if not isinstance(rec, dict):
+                problems.append(Problem(p.name, None, None, f"expected a mapping, got {rec!r:.40}", ""))
+                continue
             out.append((p.name, rec))
+    if problems:
+        raise ValidationFailed(problems, what="catalog")
     return out

@@ -118,10 +118,13 @@ def run_pipeline(data: Path, workspace: Path, end: str | None) -> None:
 
 
 def _last_month(ws):  # type: ignore[no-untyped-def]
+    """The month of the latest message (or join): the demo's data ends with the last complete month."""
     from qunkpi.engine.periods import period_of
     from qunkpi.workspace.workspace import first
 
-    row = first(ws.con.execute("SELECT max(sent_at) FROM messages"))
+    row = first(ws.con.execute("SELECT coalesce((SELECT max(sent_at) FROM messages), (SELECT max(joined_at) FROM members))"))
     if row is None or row[0] is None:
-        row = first(ws.con.execute("SELECT max(joined_at) FROM members"))
+        from qunkpi.errors import QunkpiError
+
+        raise QunkpiError(tr("工作区没有数据", "the workspace has no data"))
     return period_of("month", row[0])

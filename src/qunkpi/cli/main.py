@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from qunkpi.cli.common import LangOpt, WorkspaceOpt, console, user_errors
+from qunkpi.cli.common import LangOpt, console, user_errors
 from qunkpi.i18n import set_lang, tr
 
 app = typer.Typer(

@@ -52,6 +52,10 @@ def register(app: typer.Typer) -> None:
         fmt: Annotated[str, typer.Option("--format", "-f", help="table|json|csv")] = "table",
         as_of: Annotated[str | None, typer.Option("--as-of", help=tr("留存类指标的截至时间（默认数据最新时间）", "as-of time of retention metrics (default: latest data time)"))] = None,
         explain_id: Annotated[str | None, typer.Option("--explain", help=tr("显示某个指标的定义、公式、数据表与基准", "show a metric's definition, formula, tables and benchmarks"))] = None,
+        engine: Annotated[str, typer.Option("--engine", help=tr("计算引擎：duckdb（默认，读工作区）或 spark（读 --lake）", "engine: duckdb (default, reads the workspace) or spark (reads --lake)"))] = "duckdb",
+        lake: Annotated[Path | None, typer.Option("--lake", help=tr("qunkpi export 导出的 Parquet 数据湖", "Parquet lake written by qunkpi export"))] = None,
+        spark_master: Annotated[str | None, typer.Option("--spark-master", help=tr("Spark master，如 local[2] 或 spark://host:7077", "Spark master, e.g. local[2] or spark://host:7077"))] = None,
+        spark_remote: Annotated[str | None, typer.Option("--spark-remote", help=tr("Spark Connect 地址，如 sc://host:15002", "Spark Connect address, e.g. sc://host:15002"))] = None,
     ) -> None:
         from qunkpi.errors import QunkpiError
 
@@ -59,10 +63,18 @@ def register(app: typer.Typer) -> None:
             if explain_id:
                 explain(explain_id)
                 return
-            if workspace is None or period is None:
-                raise QunkpiError(tr("需要 --workspace 和 --period", "--workspace and --period are required"))
             if fmt not in ("table", "json", "csv"):
                 raise QunkpiError(tr("--format 应为 table、json 或 csv", "--format must be table, json or csv"))
+            if period is None:
+                raise QunkpiError(tr("需要 --period", "--period is required"))
+            if engine == "spark":
+                df = _spark_metrics(lake, period, grain, community, metric, as_of, spark_master, spark_remote)
+                _emit(df, fmt)
+                return
+            if engine != "duckdb":
+                raise QunkpiError(tr("--engine 应为 duckdb 或 spark", "--engine must be duckdb or spark"))
+            if workspace is None:
+                raise QunkpiError(tr("需要 --workspace", "--workspace is required"))
             from qunkpi.engine.api import metrics_frame
             from qunkpi.workspace import Workspace
 
@@ -74,16 +86,7 @@ def register(app: typer.Typer) -> None:
                     progress=lambda mid, i, n: advance(mid, done=i, total_=n),
                 )
             ws.close()
-        if fmt == "json":
-            out = df_records(df)
-            for rec in out:
-                if rec.get("breakdown") is None:
-                    rec.pop("breakdown", None)
-            print_json(out)
-        elif fmt == "csv":
-            df.to_csv(sys.stdout, index=False)
-        else:
-            _print_table(df)
+        _emit(df, fmt)
 
     @app.command("catalog", help=tr("列出全部指标（中英文名称、类别、单位）", "list every metric (zh/en names, family, unit)"))
     def catalog_cmd(
@@ -103,6 +106,38 @@ def register(app: typer.Typer) -> None:
         for m in rows:
             t.add_row(m.id, m.zh, m.en, m.family, m.kind, m.unit, m.level)
         console.print(t)
+
+
+def _emit(df, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    if fmt == "json":
+        out = df_records(df)
+        for rec in out:
+            if rec.get("breakdown") is None:
+                rec.pop("breakdown", None)
+        print_json(out)
+    elif fmt == "csv":
+        df.to_csv(sys.stdout, index=False)
+    else:
+        _print_table(df)
+
+
+def _spark_metrics(lake, period, grain, community, metric, as_of, master, remote):  # type: ignore[no-untyped-def]
+    from qunkpi.engine.periods import periods_for
+    from qunkpi.engine.runner import RunOptions, run_metrics
+    from qunkpi.engine.spark import spark_backend, spark_session
+    from qunkpi.errors import QunkpiError
+    from qunkpi.workspace.config import Settings
+
+    if lake is None:
+        raise QunkpiError(tr("--engine spark 需要 --lake（先运行 qunkpi export --to parquet DIR）", "--engine spark needs --lake (run qunkpi export --to parquet DIR first)"))
+    with progress_bar(tr("启动 Spark", "starting Spark")):
+        session = spark_session(master, remote)
+        backend, manifest = spark_backend(lake, session)
+    settings = Settings.model_validate(manifest["settings"])
+    opts = RunOptions(metrics=metric or None, communities=community or None,
+                      as_of=datetime.fromisoformat(as_of) if as_of else None, settings=settings,
+                      staff_ids=list(manifest.get("staff_ids", [])))
+    return run_metrics(backend, periods_for(period, grain), opts)
 
 
 def _print_table(df) -> None:  # type: ignore[no-untyped-def]

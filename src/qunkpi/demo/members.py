@@ -146,9 +146,9 @@ def build_spells(
     days = np.arange(day0, w1 // DAY, dtype=np.int64)
     age = (days - day0).astype(np.float64)
     tau, burst_share, base_share, life = {
-        "startup": (14.0, 0.8, 0.45, 500.0),
-        "growth": (22.0, 0.7, 0.55, 650.0),
-        "mature": (20.0, 0.75, 0.6, 900.0),
+        "startup": (14.0, 0.8, 0.45, 800.0),
+        "growth": (22.0, 0.7, 0.5, 1000.0),
+        "mature": (20.0, 0.8, 0.4, 1500.0),
     }[stage]
     lam = burst_share * size / tau * np.exp(-age / tau) + base_share * size / max(age_days, 30)
     wd = (days + 3) % 7
@@ -165,7 +165,7 @@ def build_spells(
     join = np.maximum(join, c.created + 60 + rng.integers(0, 600, n))
     join.sort()
 
-    early = rng.random(n) < 0.07
+    early = rng.random(n) < 0.05
     lifetime = np.where(early, rng.exponential(2.0 * DAY, n), rng.exponential(life * DAY, n))
     leave = join + np.maximum(lifetime.astype(np.int64), 600)
 
@@ -208,7 +208,7 @@ def build_spells(
     nr = len(reg)
 
     # ---- KOLs: long-tenured, still present, active
-    cand = np.flatnonzero((reg.join < w1 - 60 * DAY) & (reg.leave == NEVER) & (reg.weight > 0))
+    cand = np.flatnonzero((reg.join < w1 - min(60, age_days // 2) * DAY) & (reg.leave == NEVER) & (reg.weight > 0))
     k = int(np.clip(round(size / 100), 2, 6))
     if cand.size:
         kol = rng.choice(cand, min(k, cand.size), replace=False)
@@ -276,7 +276,7 @@ def build_spells(
         st.append(manager)
     if c.primary and tpl.staff_flood and "zhangwei" not in st:
         st.append("zhangwei")
-    st_join = np.asarray([c.created] + [c.created + int(rng.integers(HOUR, 20 * DAY)) for _ in st[1:]], dtype=np.int64)
+    st_join = np.asarray([c.created] + [c.created + int(rng.integers(60, HOUR)) for _ in st[1:]], dtype=np.int64)
     staff = _block(st, st_join, np.full(len(st), NEVER), kind=KIND_STAFF, role="staff", is_staff=True)
 
     parts = [reg, spam, staff]

@@ -262,11 +262,14 @@ def generate_messages(
     if c.primary and tpl.staff_flood:
         p_staff = 0.55
     median_min = 3.0 if theme == "software" else 5.0 if tpl.purpose == "service" else 8.0
+    quick = 0.88 if tpl.purpose == "service" else 0.68  # share answered in minutes
+    if tpl.purpose == "service":
+        p_staff = 0.95
     r = rng.random(q.size)
     delay = np.where(
-        r < 0.68,
+        r < quick,
         rng.lognormal(np.log(median_min * MINUTE), 0.8, q.size),
-        np.where(r < 0.9, rng.uniform(30 * MINUTE, 180 * MINUTE, q.size), rng.uniform(3 * HOUR, 20 * HOUR, q.size)),
+        np.where(r < quick + 0.22 * (1 - quick) / 0.32, rng.uniform(30 * MINUTE, 180 * MINUTE, q.size), rng.uniform(3 * HOUR, 20 * HOUR, q.size)),
     ).astype(np.int64)
     ta = _to_service_hours(rng, tq + np.maximum(delay, 20), tpl.b2b)
     has = (rng.random(q.size) < p_staff) & (ta < w1)
@@ -293,7 +296,8 @@ def generate_messages(
 
     # daily staff posts
     weekend = wd >= 5
-    p_morning = np.where(weekend, 0.3 if tpl.b2b else 0.6, 0.88)
+    routine = min(1.0, 2.0 * scale.staff_mult)  # tiny data sets thin out the daily routine posts
+    p_morning = np.where(weekend, 0.3 if tpl.b2b else 0.6, 0.88) * routine
     mm = rng.random(nd) < p_morning
     mt_ = day_start[mm] + int(7.5 * HOUR) + rng.integers(0, int(1.5 * HOUR), int(mm.sum()))
     per = bank.size(f"morning:{theme}") // 7
@@ -333,7 +337,7 @@ def generate_messages(
     qtext = np.where(qtype == MT["image"], -1, qtext).astype(np.int32)
     parts.append(_part(qt, staff_pick(qt.size), qtype, qtext))
 
-    ev = rng.random(nd) < (0.5 if tpl.purpose == "content" else 0.3)
+    ev = rng.random(nd) < (0.5 if tpl.purpose == "content" else 0.3) * routine
     et = day_start[ev] + int(21.5 * HOUR) + rng.integers(0, HOUR, int(ev.sum()))
     parts.append(_part(et, staff_pick(et.size), MT["text"], bank.pick(rng, "staff_evening", et.size)))
     n_fill = rng.poisson(0.5 * scale.staff_mult, nd)

@@ -14,10 +14,10 @@ class Scale:
 
 
 SCALES: dict[str, Scale] = {
-    "tiny": Scale(copies=1, member_mult=0.3, rate_mult=0.17, staff_mult=0.15),
-    "small": Scale(copies=1, member_mult=1.0, rate_mult=1.0, staff_mult=1.0),
-    "medium": Scale(copies=8, member_mult=1.6, rate_mult=3.4, staff_mult=2.0),
-    "large": Scale(copies=20, member_mult=2.2, rate_mult=4.2, staff_mult=2.5),
+    "tiny": Scale(copies=1, member_mult=0.3, rate_mult=0.1, staff_mult=0.1),
+    "small": Scale(copies=1, member_mult=1.0, rate_mult=1.07, staff_mult=1.0),
+    "medium": Scale(copies=10, member_mult=1.8, rate_mult=3.9, staff_mult=2.0),
+    "large": Scale(copies=24, member_mult=2.4, rate_mult=5.0, staff_mult=2.5),
 }
 
 
@@ -48,37 +48,37 @@ class CommunityTemplate:
 
 TEMPLATES: tuple[CommunityTemplate, ...] = (
     CommunityTemplate(
-        "fit", "轻食打卡营", 3, "wecom_group", "content", "fitness", 430, 380, 0.05, "wangfang", ("liuyang",)
+        "fit", "轻食打卡营", 3, "wecom_group", "content", "fitness", 430, 380, 0.08, "wangfang", ("liuyang",)
     ),
     CommunityTemplate(
-        "mom", "宝妈育儿交流群", 1, "wechat_group", "service", "parenting", 340, 470, 0.045, "sunli", (),
+        "mom", "宝妈育儿交流群", 1, "wechat_group", "service", "parenting", 340, 470, 0.072, "sunli", (),
         id_style="wechat",
     ),
     CommunityTemplate(
-        "b2b", "华登家电配件工程师技术群", 1, "wecom_group", "leads", "b2b", 140, 230, 0.06, "zhaolei", ("chenjing",)
+        "b2b", "华登家电配件工程师技术群", 1, "wecom_group", "leads", "b2b", 140, 230, 0.096, "zhaolei", ("chenjing",)
     ),
     CommunityTemplate(
-        "flash", "会员福利秒杀群", 1, "wecom_group", "sales", "retail", 300, 460, 0.03, "wangfang", ("lina",),
+        "flash", "会员福利秒杀群", 1, "wecom_group", "sales", "retail", 300, 460, 0.048, "wangfang", ("lina",),
         staff_flood=True, bad_month=True,
     ),
     CommunityTemplate(
-        "soft", "软件用户服务群", 1, "wecom_group", "service", "software", 390, 400, 0.04, "lina", ("chenjing",),
+        "soft", "软件用户服务群", 1, "wecom_group", "service", "software", 390, 400, 0.064, "lina", ("chenjing",),
         complaint_spike=True,
     ),
     CommunityTemplate(
-        "book", "读书会", 1, "wechat_group", "content", "reading", 58, 140, 0.07, "zhouqian", (),
+        "book", "读书会", 1, "wechat_group", "content", "reading", 58, 140, 0.112, "zhouqian", (),
         id_style="wechat",
     ),
     CommunityTemplate(
-        "new", "新品尝鲜团", 2, "wecom_group", "sales", "retail", 78, 300, 0.04, "lina", ("liuyang",)
+        "new", "新品尝鲜团", 2, "wecom_group", "sales", "retail", 78, 300, 0.064, "lina", ("liuyang",)
     ),
     CommunityTemplate(
-        "twin", "二胎宝妈互助群", 1, "wechat_group", "service", "parenting", 120, 250, 0.045, "sunli", (),
+        "twin", "二胎宝妈互助群", 1, "wechat_group", "service", "parenting", 120, 250, 0.072, "sunli", (),
         archive_consent=False, id_style="wechat",
     ),
     CommunityTemplate(
         # migrated from an older personal-WeChat dealer group: explicitly mature although created recently
-        "dealer", "华登经销商合作群", 1, "wecom_group", "leads", "b2b", 105, 160, 0.05, "zhaolei", ("chenjing",),
+        "dealer", "华登经销商合作群", 1, "wecom_group", "leads", "b2b", 105, 160, 0.08, "zhaolei", ("chenjing",),
         stage="mature",
     ),
 )  # fmt: skip
@@ -94,14 +94,32 @@ BASE_STAFF: tuple[tuple[str, str, str, str], ...] = (
     ("zhaolei", "赵磊", "specialist", "B2B与服务组"),
     ("zhouqian", "周倩", "specialist", "内容组"),
 )
-# extra specialists that own the copies at larger scales
-EXTRA_STAFF: tuple[tuple[str, str], ...] = (
-    ("yangfan", "杨帆"), ("huanglei", "黄磊"), ("wuting", "吴婷"), ("zhenghao", "郑浩"), ("hejing", "何静"),
-    ("luomin", "罗敏"), ("gaoxiang", "高翔"), ("linyue", "林悦"), ("liangchen", "梁晨"), ("songjia", "宋佳"),
-    ("xieting", "谢婷"), ("hanxue", "韩雪"), ("tangning", "唐宁"), ("fengqi", "冯琪"), ("dongyu", "董宇"),
-    ("xiaobo", "萧博"), ("chengrui", "程睿"), ("caoyi", "曹怡"), ("yuanhao", "袁浩"), ("dengli", "邓丽"),
-    ("xuming", "徐明"), ("fuyan", "付艳"), ("shenkai", "沈凯"), ("zengjie", "曾杰"),
+# extra specialists that own the copies at larger scales: surname x given name
+_SURNAMES = (
+    ("杨", "yang"), ("黄", "huang"), ("吴", "wu"), ("郑", "zheng"), ("何", "he"), ("罗", "luo"), ("高", "gao"),
+    ("林", "lin"), ("梁", "liang"), ("宋", "song"), ("谢", "xie"), ("韩", "han"), ("唐", "tang"), ("冯", "feng"),
+    ("董", "dong"), ("程", "cheng"), ("曹", "cao"), ("袁", "yuan"), ("邓", "deng"), ("徐", "xu"),
 )  # fmt: skip
+_GIVEN = (
+    ("帆", "fan"), ("磊", "lei"), ("婷", "ting"), ("浩", "hao"), ("静", "jing"), ("敏", "min"), ("翔", "xiang"),
+    ("悦", "yue"), ("晨", "chen"), ("佳", "jia"), ("雪", "xue"), ("宁", "ning"), ("琪", "qi"), ("宇", "yu"),
+    ("睿", "rui"), ("怡", "yi"), ("凯", "kai"), ("杰", "jie"), ("艳", "yan"), ("博", "bo"),
+)  # fmt: skip
+
+
+def extra_staff() -> list[tuple[str, str]]:
+    """(staff_id, name) pairs for extra specialists, in a fixed order, clear of the base staff."""
+    base = {s[0] for s in BASE_STAFF}
+    out = []
+    for i in range(len(_GIVEN)):
+        for j, (sn, sp) in enumerate(_SURNAMES):
+            gn, gp = _GIVEN[(i + j) % len(_GIVEN)]
+            sid = sp + gp
+            if sid not in base:
+                out.append((sid, sn + gn))
+    return out
+
+
 TEAM_OF_THEME = {
     "fitness": "零售社群组",
     "retail": "零售社群组",

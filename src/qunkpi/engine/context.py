@@ -16,7 +16,6 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from qunkpi.engine.periods import Period
-from qunkpi.workspace.schema import TABLES
 
 FAR_FUTURE = datetime(2999, 1, 1)
 

@@ -26,6 +26,8 @@ from qunkpi.workspace.schema import TABLES
 
 OUT_COLUMNS = ["community_id", "period", "metric", "value", "breakdown", "unit", "reason"]
 LABELS_TABLE = "message_labels"
+# Levels whose rows the runner lays on a grid: communities × periods, or accounts × periods for ``account``.
+GRID_LEVELS = ("community", "account")
 
 
 @dataclass
@@ -52,7 +54,13 @@ def available_tables(backend: Any) -> set[str]:
 def data_horizon(backend: Any, available: set[str]) -> datetime | None:
     """The latest event time in the data: the default as-of time of retention-type metrics."""
     cands: list[datetime] = []
-    for table, cols in (("members", ("joined_at", "left_at")), ("messages", ("sent_at",))):
+    events = (
+        ("members", ("joined_at", "left_at")),
+        ("messages", ("sent_at",)),
+        ("orders", ("paid_at",)),
+        ("posts", ("published_at",)),
+    )
+    for table, cols in events:
         if table not in available:
             continue
         t = backend.table(table)
@@ -71,6 +79,18 @@ def community_list(backend: Any, wanted: list[str] | None) -> list[str]:
     return ids
 
 
+def account_list(backend: Any, available: set[str], wanted: list[str] | None) -> list[str]:
+    """The grid of ``level: account`` metrics: account ids of posts ∪ account_daily (``wanted`` filters them too)."""
+    ids: set[str] = set()
+    for table in ("posts", "account_daily"):
+        if table in available:
+            t = backend.table(table)
+            ids |= {str(x) for x in backend.execute(t.select("account_id").distinct())["account_id"]}
+    if wanted is not None:
+        ids &= set(wanted)
+    return sorted(ids)
+
+
 def _ratio(num: Any, den: Any) -> Any:
     num = pd.to_numeric(num, errors="coerce")
     den = pd.to_numeric(den, errors="coerce")
@@ -81,7 +101,7 @@ def _ratio(num: Any, den: Any) -> Any:
 
 def run_metrics(backend: Any, periods: list[Period], opts: RunOptions, catalog: Catalog | None = None) -> pd.DataFrame:
     cat = catalog or load_catalog()
-    wanted = opts.metrics or [m.id for m in cat if m.level == "community"]
+    wanted = opts.metrics or [m.id for m in cat if m.level in GRID_LEVELS]
     unknown = [m for m in wanted if m not in cat]
     if unknown:
         from qunkpi.errors import QunkpiError
@@ -103,12 +123,15 @@ def run_metrics(backend: Any, periods: list[Period], opts: RunOptions, catalog: 
         staff_ids=opts.staff_ids,
         available=available,
     )
-    grid = pd.MultiIndex.from_product([comms, [p.label for p in periods]], names=["community_id", "period"])
+    labels = [p.label for p in periods]
+    comm_grid = pd.MultiIndex.from_product([comms, labels], names=["community_id", "period"])
+    acct_grid = pd.MultiIndex.from_product([account_list(backend, available, opts.communities), labels], names=["community_id", "period"])
     values: dict[str, pd.Series] = {}
     reasons: dict[str, str] = {}
     frames: list[pd.DataFrame] = []
     for i, mid in enumerate(order):
         m = cat[mid]
+        grid = acct_grid if m.level == "account" else comm_grid
         if opts.progress:
             opts.progress(mid, i, len(order))
         missing = sorted(t for t in cat.tables_needed(mid) if t not in available)

@@ -43,7 +43,8 @@ def detect_lang(argv: list[str] | None = None) -> str:
     return "zh-CN"
 
 
-_lang: ContextVar[str] = ContextVar("qunkpi_lang", default=detect_lang())
+_DEFAULT_LANG = detect_lang()
+_lang: ContextVar[str] = ContextVar("qunkpi_lang", default=_DEFAULT_LANG)
 
 
 def get_lang() -> str:

@@ -95,20 +95,29 @@ def discover(path: Path, table: str | None = None) -> list[Source]:
     """The canonical files under ``path`` (a folder or a single file), in load order."""
     if not path.exists():
         raise QunkpiError(tr(f"{path}：文件或文件夹不存在", f"{path}: no such file or folder"))
-    files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")) if path.is_dir() else [path]
+    files = (
+        sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+        if path.is_dir()
+        else [path]
+    )
     sources: list[Source] = []
     problems: list[Problem] = []
     for f in files:
         name = table or table_name_for(f)
-        if file_kind(f) is None:
-            if path.is_dir():
-                continue
+        if file_kind(f) is None and path.is_dir():
+            continue
         if name not in TABLES:
             problems.append(
-                Problem(str(f), None, None,
-                        tr(f"文件名不对应任何数据表（{name}）", f"the file name names no table ({name})"),
-                        tr(f"将文件命名为表名，如 members.csv，或使用 --table；可用表：{', '.join(TABLES)}",
-                           f"name the file after its table (e.g. members.csv) or pass --table; tables: {', '.join(TABLES)}"))
+                Problem(
+                    str(f),
+                    None,
+                    None,
+                    tr(f"文件名不对应任何数据表（{name}）", f"the file name names no table ({name})"),
+                    tr(
+                        f"将文件命名为表名，如 members.csv，或使用 --table；可用表：{', '.join(TABLES)}",
+                        f"name the file after its table (e.g. members.csv) or pass --table; tables: {', '.join(TABLES)}",
+                    ),
+                )
             )
             continue
         sources.append(Source(name=str(f), table=name, path=f))
@@ -152,7 +161,9 @@ class Loader:
                 if stg is not None and rep is not None:
                     staged.append((src, stg, rep))
             if all_problems:
-                raise ValidationFailed(all_problems[:MAX_PROBLEMS], total=max(total, len(all_problems)), what="import")
+                raise ValidationFailed(
+                    all_problems[:MAX_PROBLEMS], total=max(total, len(all_problems)), what="import"
+                )
             for src, stg, rep in staged:
                 self.progress(tr(f"写入 {src.table}", f"writing {src.table}"))
                 self._commit(src, stg, rep, report)
@@ -195,20 +206,37 @@ class Loader:
             other = self._build_staging(src, table, view, data.column_names, stg)
         finally:
             self.con.unregister(view)
-        rep = TableReport(file=src.name, table=src.table, rows_read=data.num_rows, open_enum_other=other, encoding=src.encoding)
+        rep = TableReport(
+            file=src.name,
+            table=src.table,
+            rows_read=data.num_rows,
+            open_enum_other=other,
+            encoding=src.encoding,
+        )
         return stg, rep, [], 0
 
-    def _validate(self, src: Source, table: Table, view: str, present: list[str]) -> tuple[list[Problem], int]:
+    def _validate(
+        self, src: Source, table: Table, view: str, present: list[str]
+    ) -> tuple[list[Problem], int]:
         problems: list[Problem] = []
         total = 0
         cols = set(present)
         for c in table.columns:
             if c.name not in cols and c.required:
                 problems.append(
-                    Problem(src.name, 1 if src.path and file_kind(src.path) in ("csv", "tsv", "xlsx") else None, c.name,
-                            tr(f"缺少必需的列 {c.name}（{c.type.value}）", f"required column {c.name} ({c.type.value}) is missing"),
-                            tr(f"在表头加入 {c.name} 列；{table.name} 的列：{', '.join(table.column_names)}",
-                               f"add a {c.name} column to the header; {table.name} columns: {', '.join(table.column_names)}"))
+                    Problem(
+                        src.name,
+                        1 if src.path and file_kind(src.path) in ("csv", "tsv", "xlsx") else None,
+                        c.name,
+                        tr(
+                            f"缺少必需的列 {c.name}（{c.type.value}）",
+                            f"required column {c.name} ({c.type.value}) is missing",
+                        ),
+                        tr(
+                            f"在表头加入 {c.name} 列；{table.name} 的列：{', '.join(table.column_names)}",
+                            f"add a {c.name} column to the header; {table.name} columns: {', '.join(table.column_names)}",
+                        ),
+                    )
                 )
         if problems:
             return problems, len(problems)
@@ -219,34 +247,88 @@ class Loader:
             raw = f'"{c.name}"'
             txt = f"NULLIF(TRIM(CAST({raw} AS VARCHAR)), '')"
             if c.required:
-                checks.append((c, f"{txt} IS NULL", tr("不能为空", "must not be empty"), tr("填入该值", "fill in a value")))
+                checks.append(
+                    (
+                        c,
+                        f"{txt} IS NULL",
+                        tr("不能为空", "must not be empty"),
+                        tr("填入该值", "fill in a value"),
+                    )
+                )
             typed = _typed_expr(c, raw)
             if c.type is not ColType.STR:
                 checks.append((c, f"{txt} IS NOT NULL AND ({typed}) IS NULL", _type_msg(c), _type_hint(c)))
             if c.type is ColType.TS:
-                checks.append((c, f"({typed}) < TIMESTAMP '{MIN_TS}'", tr("时间早于 2000 年", "timestamp before 2000"),
-                               tr("检查时间格式或时区", "check the date format and time zone")))
-                checks.append((c, f"({typed}) > CAST(now() AS TIMESTAMP) + INTERVAL 2 DAY", tr("时间在未来", "timestamp is in the future"),
-                               tr("检查年份与时区（毫秒/秒）", "check the year, the time zone and seconds vs milliseconds")))
+                checks.append(
+                    (
+                        c,
+                        f"({typed}) < TIMESTAMP '{MIN_TS}'",
+                        tr("时间早于 2000 年", "timestamp before 2000"),
+                        tr("检查时间格式或时区", "check the date format and time zone"),
+                    )
+                )
+                checks.append(
+                    (
+                        c,
+                        f"({typed}) > CAST(now() AS TIMESTAMP) + INTERVAL 2 DAY",
+                        tr("时间在未来", "timestamp is in the future"),
+                        tr(
+                            "检查年份与时区（毫秒/秒）",
+                            "check the year, the time zone and seconds vs milliseconds",
+                        ),
+                    )
+                )
             if c.enum and not c.open_enum:
                 vals = ", ".join(f"'{v}'" for v in c.enum)
-                checks.append((c, f"{txt} IS NOT NULL AND lower({txt}) NOT IN ({vals})",
-                               tr(f"取值不在允许范围：{', '.join(c.enum)}", f"value not one of: {', '.join(c.enum)}"),
-                               tr("改为允许的取值之一", "use one of the allowed values")))
+                checks.append(
+                    (
+                        c,
+                        f"{txt} IS NOT NULL AND lower({txt}) NOT IN ({vals})",
+                        tr(
+                            f"取值不在允许范围：{', '.join(c.enum)}", f"value not one of: {', '.join(c.enum)}"
+                        ),
+                        tr("改为允许的取值之一", "use one of the allowed values"),
+                    )
+                )
             if c.min_value is not None:
-                checks.append((c, f"({typed}) < {c.min_value}", tr(f"不能小于 {c.min_value:g}", f"must be ≥ {c.min_value:g}"),
-                               tr("检查数值（退款请填在 refund_amount）", "check the number (refunds go in refund_amount)")))
+                checks.append(
+                    (
+                        c,
+                        f"({typed}) < {c.min_value}",
+                        tr(f"不能小于 {c.min_value:g}", f"must be ≥ {c.min_value:g}"),
+                        tr(
+                            "检查数值（退款请填在 refund_amount）",
+                            "check the number (refunds go in refund_amount)",
+                        ),
+                    )
+                )
             if c.max_value is not None:
-                checks.append((c, f"({typed}) > {c.max_value}", tr(f"不能大于 {c.max_value:g}", f"must be ≤ {c.max_value:g}"),
-                               tr("检查数值范围", "check the value range")))
+                checks.append(
+                    (
+                        c,
+                        f"({typed}) > {c.max_value}",
+                        tr(f"不能大于 {c.max_value:g}", f"must be ≤ {c.max_value:g}"),
+                        tr("检查数值范围", "check the value range"),
+                    )
+                )
         if table.name == "surveys" and {"kind", "score"} <= cols:
-            checks.append((table.column("score"),
-                           "lower(trim(kind)) = 'csat' AND TRY_CAST(score AS BIGINT) NOT BETWEEN 1 AND 5",
-                           tr("CSAT 分数应为 1–5", "a CSAT score must be 1–5"), tr("NPS 为 0–10，CSAT 为 1–5", "NPS is 0–10, CSAT 1–5")))
+            checks.append(
+                (
+                    table.column("score"),
+                    "lower(trim(kind)) = 'csat' AND TRY_CAST(score AS BIGINT) NOT BETWEEN 1 AND 5",
+                    tr("CSAT 分数应为 1–5", "a CSAT score must be 1–5"),
+                    tr("NPS 为 0–10，CSAT 为 1–5", "NPS is 0–10, CSAT 1–5"),
+                )
+            )
         if table.name == "members" and {"joined_at", "left_at"} <= cols:
-            checks.append((table.column("left_at"),
-                           f"({_typed_expr(table.column('left_at'), 'left_at')}) < ({_typed_expr(table.column('joined_at'), 'joined_at')})",
-                           tr("退群时间早于入群时间", "left_at is before joined_at"), tr("检查两列是否填反", "check whether the two columns are swapped")))
+            checks.append(
+                (
+                    table.column("left_at"),
+                    f"({_typed_expr(table.column('left_at'), 'left_at')}) < ({_typed_expr(table.column('joined_at'), 'joined_at')})",
+                    tr("退群时间早于入群时间", "left_at is before joined_at"),
+                    tr("检查两列是否填反", "check whether the two columns are swapped"),
+                )
+            )
         for c, cond, msg, hint in checks:
             row = first(self.con.execute(f'SELECT count(*) FROM "{view}" WHERE {cond}'))
             n = int(row[0]) if row else 0
@@ -264,17 +346,26 @@ class Loader:
         # Duplicate keys inside the file.
         key_cols = [k for k in table.key if k in cols]
         if len(key_cols) == len(table.key):
-            keys = ", ".join(_typed_expr(table.column(k), f'"{k}"') if table.column(k).type is not ColType.STR else f'"{k}"' for k in table.key)
+            keys = ", ".join(
+                _typed_expr(table.column(k), f'"{k}"')
+                if table.column(k).type is not ColType.STR
+                else f'"{k}"'
+                for k in table.key
+            )
             dups = self.con.execute(
                 f'SELECT list("{ROW_COL}" ORDER BY "{ROW_COL}"), count(*) OVER () FROM "{view}" GROUP BY {keys} HAVING count(*) > 1 '
-                f"ORDER BY min(\"{ROW_COL}\") LIMIT {max(1, MAX_PROBLEMS - len(problems))}"
+                f'ORDER BY min("{ROW_COL}") LIMIT {max(1, MAX_PROBLEMS - len(problems))}'
             ).fetchall()
             for rows, n in dups:
                 total += int(n)
                 problems.append(
-                    Problem(src.name, int(rows[1]), ",".join(table.key),
-                            tr(f"主键重复（与第 {rows[0]} 行相同）", f"duplicate key (same as row {rows[0]})"),
-                            tr("删除或合并重复的行", "remove or merge the duplicate rows"))
+                    Problem(
+                        src.name,
+                        int(rows[1]),
+                        ",".join(table.key),
+                        tr(f"主键重复（与第 {rows[0]} 行相同）", f"duplicate key (same as row {rows[0]})"),
+                        tr("删除或合并重复的行", "remove or merge the duplicate rows"),
+                    )
                 )
         return problems, total
 
@@ -287,9 +378,11 @@ class Loader:
                 e = _typed_expr(c, f'"{c.name}"')
                 if c.enum and c.open_enum:
                     vals = ", ".join(f"'{v}'" for v in c.enum)
-                    row = first(self.con.execute(
-                        f'SELECT count(*) FROM "{view}" WHERE ({e}) IS NOT NULL AND ({e}) NOT IN ({vals})'
-                    ))
+                    row = first(
+                        self.con.execute(
+                            f'SELECT count(*) FROM "{view}" WHERE ({e}) IS NOT NULL AND ({e}) NOT IN ({vals})'
+                        )
+                    )
                     other_count += int(row[0]) if row else 0
                     e = f"CASE WHEN ({e}) IS NULL OR ({e}) IN ({vals}) THEN ({e}) ELSE 'other' END"
             elif c.default is not None:
@@ -315,7 +408,9 @@ class Loader:
         for c in table.columns:
             if not c.person:
                 continue
-            uniques = self.con.execute(f'SELECT DISTINCT "{c.name}" FROM "{stg}" WHERE "{c.name}" IS NOT NULL').fetch_arrow_table()
+            uniques = self.con.execute(
+                f'SELECT DISTINCT "{c.name}" FROM "{stg}" WHERE "{c.name}" IS NOT NULL'
+            ).fetch_arrow_table()
             raw = uniques.column(0)
             if len(raw) == 0:
                 continue
@@ -335,13 +430,17 @@ class Loader:
         from qunkpi.classify.pii import redact_array
 
         for col in cols:
-            t = self.con.execute(f'SELECT rowid AS rid, "{col}" AS v FROM "{stg}" WHERE "{col}" IS NOT NULL').fetch_arrow_table()
+            t = self.con.execute(
+                f'SELECT rowid AS rid, "{col}" AS v FROM "{stg}" WHERE "{col}" IS NOT NULL'
+            ).fetch_arrow_table()
             if t.num_rows == 0:
                 continue
             red = pa.table({"rid": t.column("rid"), "v": redact_array(t.column("v"))})
             self.con.register("__red", red)
             try:
-                self.con.execute(f'UPDATE "{stg}" SET "{col}" = r.v FROM __red r WHERE "{stg}".rowid = r.rid AND "{stg}"."{col}" IS DISTINCT FROM r.v')
+                self.con.execute(
+                    f'UPDATE "{stg}" SET "{col}" = r.v FROM __red r WHERE "{stg}".rowid = r.rid AND "{stg}"."{col}" IS DISTINCT FROM r.v'
+                )
             finally:
                 self.con.unregister("__red")
         if table.name == "messages":
@@ -360,7 +459,11 @@ class Loader:
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
-            row = first(con.execute(f'SELECT count(*) FROM "{table.name}" t WHERE EXISTS (SELECT 1 FROM "{stg}" s WHERE {on})'))
+            row = first(
+                con.execute(
+                    f'SELECT count(*) FROM "{table.name}" t WHERE EXISTS (SELECT 1 FROM "{stg}" s WHERE {on})'
+                )
+            )
             existing = int(row[0]) if row else 0
             if existing:
                 con.execute(f'DELETE FROM "{table.name}" t WHERE EXISTS (SELECT 1 FROM "{stg}" s WHERE {on})')
@@ -377,8 +480,19 @@ class Loader:
                 con.execute("INSERT OR REPLACE INTO kv VALUES ('labels_dirty', '1')")
             con.execute(
                 "INSERT INTO import_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [report.import_id, datetime.now(), src.name, src.sha256, src.fmt, table.name, rep.rows_read,
-                 rep.inserted, rep.updated, rep.skipped, f"encoding={rep.encoding}; other={rep.open_enum_other}"],
+                [
+                    report.import_id,
+                    datetime.now(),
+                    src.name,
+                    src.sha256,
+                    src.fmt,
+                    table.name,
+                    rep.rows_read,
+                    rep.inserted,
+                    rep.updated,
+                    rep.skipped,
+                    f"encoding={rep.encoding}; other={rep.open_enum_other}",
+                ],
             )
             con.execute("COMMIT")
         except Exception:
@@ -391,14 +505,22 @@ class Loader:
         t = recalls
         pseudo = self.ws.pseudonymizer
         if "sender_id" in t.column_names and pseudo.enabled:
-            t = t.set_column(t.column_names.index("sender_id"), "sender_id", pseudo.array(t.column("sender_id")))
+            t = t.set_column(
+                t.column_names.index("sender_id"), "sender_id", pseudo.array(t.column("sender_id"))
+            )
         self.con.register("__recalls", t)
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
-            row = first(con.execute("SELECT count(*) FROM __recalls r WHERE r.message_id IN (SELECT message_id FROM messages)"))
+            row = first(
+                con.execute(
+                    "SELECT count(*) FROM __recalls r WHERE r.message_id IN (SELECT message_id FROM messages)"
+                )
+            )
             found = int(row[0]) if row else 0
-            con.execute("UPDATE messages SET recalled = true WHERE message_id IN (SELECT message_id FROM __recalls)")
+            con.execute(
+                "UPDATE messages SET recalled = true WHERE message_id IN (SELECT message_id FROM __recalls)"
+            )
             con.execute(
                 """INSERT INTO recall_audit SELECT CAST(message_id AS VARCHAR), CAST(community_id AS VARCHAR),
                    CAST(sender_id AS VARCHAR), timezone(current_setting('TimeZone'), TRY_CAST(recalled_at AS TIMESTAMPTZ)), 'import'
@@ -427,7 +549,9 @@ class Loader:
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute("DELETE FROM service_messages WHERE message_id IN (SELECT CAST(message_id AS VARCHAR) FROM __svc)")
+            con.execute(
+                "DELETE FROM service_messages WHERE message_id IN (SELECT CAST(message_id AS VARCHAR) FROM __svc)"
+            )
             con.execute(
                 """INSERT INTO service_messages SELECT CAST(message_id AS VARCHAR), CAST(conversation_id AS VARCHAR),
                    CAST(staff_id AS VARCHAR), CAST(sender_id AS VARCHAR),
@@ -444,6 +568,7 @@ class Loader:
 
 
 # -- SQL expression helpers --------------------------------------------------------------------------
+
 
 def _sql_str(s: str) -> str:
     return s.replace("'", "''")
@@ -504,7 +629,10 @@ def _type_msg(c: Column) -> str:
 
 def _type_hint(c: Column) -> str:
     hints = {
-        ColType.TS: ("使用 ISO 8601，如 2026-10-05 20:15:00 或 2026-10-05T20:15:00+08:00", "use ISO 8601, e.g. 2026-10-05 20:15:00 or 2026-10-05T20:15:00+08:00"),
+        ColType.TS: (
+            "使用 ISO 8601，如 2026-10-05 20:15:00 或 2026-10-05T20:15:00+08:00",
+            "use ISO 8601, e.g. 2026-10-05 20:15:00 or 2026-10-05T20:15:00+08:00",
+        ),
         ColType.DATE: ("使用 YYYY-MM-DD", "use YYYY-MM-DD"),
         ColType.INT: ("填入整数，如 12", "write a whole number such as 12"),
         ColType.DECIMAL: ("填入数字（元），如 199.00", "write a number in yuan such as 199.00"),
@@ -518,7 +646,10 @@ def _type_hint(c: Column) -> str:
 
 # -- entry points ------------------------------------------------------------------------------------
 
-def import_path(ws: Workspace, path: Path, table: str | None = None, progress: Callable[[str], None] | None = None) -> ImportReport:
+
+def import_path(
+    ws: Workspace, path: Path, table: str | None = None, progress: Callable[[str], None] | None = None
+) -> ImportReport:
     """Import a canonical folder or file (``qunkpi import PATH``)."""
     sources = discover(path, table)
     with ws.writing():
@@ -547,7 +678,9 @@ def load_tables(
         if tables[name].num_rows
     ]
     with ws.writing():
-        return Loader(ws, progress).load(sources, recalls=recalls, service_messages=service_messages, skipped=skipped)
+        return Loader(ws, progress).load(
+            sources, recalls=recalls, service_messages=service_messages, skipped=skipped
+        )
 
 
 def _as_strings(t: pa.Table) -> pa.Table:
@@ -567,4 +700,13 @@ def iter_problems(e: ValidationFailed) -> Iterable[str]:
         yield p.format()
 
 
-__all__ = ["ImportReport", "Loader", "Source", "TableReport", "discover", "duckdb", "import_path", "load_tables"]
+__all__ = [
+    "ImportReport",
+    "Loader",
+    "Source",
+    "TableReport",
+    "discover",
+    "duckdb",
+    "import_path",
+    "load_tables",
+]

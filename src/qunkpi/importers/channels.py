@@ -18,7 +18,7 @@ from typing import Any
 from qunkpi.i18n import tr
 from qunkpi.importers.base import Collector, Converted, ConvertOptions
 from qunkpi.importers.mp_datacube import need_account
-from qunkpi.importers.mp_excel import TOTAL_WORDS, parse_yes_no, excel_day
+from qunkpi.importers.mp_excel import TOTAL_WORDS, excel_day, parse_yes_no
 from qunkpi.importers.sniff import iso, parse_duration, parse_int, parse_rate, parse_time, text_or_none
 from qunkpi.importers.tabular import find_header, norm_header, read_grid, records
 
@@ -57,7 +57,9 @@ def _load_user_mapping(path: Path, col: Collector) -> dict[str, Any] | None:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
-        col.problem(None, None, tr(f"无法读取映射文件 {path}：{e}", f"cannot read the mapping file {path}: {e}"))
+        col.problem(
+            None, None, tr(f"无法读取映射文件 {path}：{e}", f"cannot read the mapping file {path}: {e}")
+        )
         return None
     suffix = path.suffix.lower()
     try:
@@ -78,7 +80,9 @@ def _load_user_mapping(path: Path, col: Collector) -> dict[str, Any] | None:
         )
         return None
     if not isinstance(data, dict):
-        col.problem(None, None, tr(f"映射文件 {path} 应是一个表", f"the mapping file {path} must be a table/object"))
+        col.problem(
+            None, None, tr(f"映射文件 {path} 应是一个表", f"the mapping file {path} must be a table/object")
+        )
         return None
     return data
 
@@ -111,7 +115,11 @@ def build_mapping(opts: ConvertOptions, col: Collector) -> dict[str, Any] | None
             base.setdefault(section, {}).update(extra)
     for value in base.get("kinds", {}).values():
         if value not in POST_KINDS:
-            col.problem(None, "kinds", tr(f"kind 只能是 {', '.join(POST_KINDS)}", f"kind must be one of {', '.join(POST_KINDS)}"))
+            col.problem(
+                None,
+                "kinds",
+                tr(f"kind 只能是 {', '.join(POST_KINDS)}", f"kind must be one of {', '.join(POST_KINDS)}"),
+            )
             ok = False
     return base if ok else None
 
@@ -155,7 +163,10 @@ def convert(path: Path, opts: ConvertOptions) -> Converted:
             grid.rows[hi][0],
             "published_at",
             tr("没有找到发布时间列", "no publish-time column found"),
-            tr("在映射文件 [columns] 的 published_at 中写上你的表头", "name your header under published_at in the mapping's [columns]"),
+            tr(
+                "在映射文件 [columns] 的 published_at 中写上你的表头",
+                "name your header under published_at in the mapping's [columns]",
+            ),
         )
         return col.result()
     kinds = {norm_header(k): v for k, v in mapping.get("kinds", {}).items()}
@@ -169,12 +180,17 @@ def convert(path: Path, opts: ConvertOptions) -> Converted:
             return row.get(k) if k else defaults.get(target)
 
         raw_pub = get("published_at")
-        if text_or_none(raw_pub) in TOTAL_WORDS:
+        first_cell = next((text_or_none(v) for v in r.values() if text_or_none(v)), None)
+        if text_or_none(raw_pub) in TOTAL_WORDS or first_cell in TOTAL_WORDS:
             col.skip(tr("合计行", "total row"))
             continue
         pub = excel_day(raw_pub, tz)
         if pub is None:
-            col.problem(rownum, found["published_at"], tr(f"无法识别的时间：{raw_pub!r}", f"unreadable time: {raw_pub!r}"))
+            col.problem(
+                rownum,
+                found["published_at"],
+                tr(f"无法识别的时间：{raw_pub!r}", f"unreadable time: {raw_pub!r}"),
+            )
             continue
         if pub.tzinfo is None:
             pub = parse_time(pub, tz) or pub
@@ -184,7 +200,12 @@ def convert(path: Path, opts: ConvertOptions) -> Converted:
             if raw_kind and raw_kind in POST_KINDS:
                 kind = raw_kind
             elif raw_kind and found.get("kind"):
-                col.skip(tr(f"未知的作品类型 {raw_kind}：按 other 保留", f"unknown content type {raw_kind} kept as other"))
+                col.skip(
+                    tr(
+                        f"未知的作品类型 {raw_kind}：按 other 保留",
+                        f"unknown content type {raw_kind} kept as other",
+                    )
+                )
                 kind = "other"
             else:
                 kind = text_or_none(defaults.get("kind")) or "video"
@@ -231,7 +252,10 @@ def convert(path: Path, opts: ConvertOptions) -> Converted:
 
 def header_matches(header: list[str]) -> bool:
     """A header that names at least two Channels-only metrics (播放量, 完播率, 平均播放时长 ...)."""
-    specific = {norm_header(n) for n in ("播放量", "完播率", "平均播放时长", "平均观看时长", "观看人数", "播放人数", "涨粉")}
+    specific = {
+        norm_header(n)
+        for n in ("播放量", "完播率", "平均播放时长", "平均观看时长", "观看人数", "播放人数", "涨粉")
+    }
     return sum(1 for h in header if h in specific) >= 2 or (
         sum(1 for h in header if h in specific) >= 1
         and sum(1 for h in header if h in {norm_header(x) for x in ("点赞", "评论", "分享", "关注")}) >= 2

@@ -26,7 +26,10 @@ FORMATS: dict[str, Converter] = {
 }
 
 TITLES: dict[str, tuple[str, str]] = {
-    "wecom-archive": ("企业微信会话内容存档（解密后的消息 JSON）", "WeCom session archive (decrypted message JSON)"),
+    "wecom-archive": (
+        "企业微信会话内容存档（解密后的消息 JSON）",
+        "WeCom session archive (decrypted message JSON)",
+    ),
     "wecom-groups": ("企业微信客户群详情（groupchat/get）", "WeCom customer groups (groupchat/get)"),
     "wecom-group-events": ("企业微信客户群变更回调", "WeCom customer-group change callbacks"),
     "mp-datacube": ("公众号数据统计接口（datacube）", "Official account datacube API"),
@@ -36,7 +39,15 @@ TITLES: dict[str, tuple[str, str]] = {
 }
 
 #: Load order inside a folder: member lists before events before messages; accounts last.
-ORDER = ["wecom-groups", "wecom-group-events", "wecom-archive", "wechat-history", "mp-datacube", "mp-excel", "channels"]
+ORDER = [
+    "wecom-groups",
+    "wecom-group-events",
+    "wecom-archive",
+    "wechat-history",
+    "mp-datacube",
+    "mp-excel",
+    "channels",
+]
 
 UNKNOWN = "unknown"
 
@@ -64,8 +75,8 @@ def _detect_json(head: bytes) -> str | None:
     return None
 
 
-def _detect_table(path: Path) -> str | None:
-    grid = read_grid(path, Collector(path), max_rows=40)
+def _detect_table(path: Path, sink: Collector) -> str | None:
+    grid = read_grid(path, sink, max_rows=40)
     if not grid.rows:
         return None
     wx = wechat_history._header_index(grid)
@@ -82,6 +93,11 @@ def _detect_table(path: Path) -> str | None:
 
 def detect_format(path: Path) -> str | None:
     """The export format of a file, from its content (None when it is none of ours)."""
+    return _detect(path, Collector(path))
+
+
+def _detect(path: Path, sink: Collector) -> str | None:
+    """:func:`detect_format`; why a table file could not be read goes to ``sink``."""
     if not path.is_file():
         return None
     head = read_head(path)
@@ -95,9 +111,13 @@ def detect_format(path: Path) -> str | None:
         return None
     if kind in ("ole", "xlsx", "html", "text"):
         try:
-            return _detect_table(path)
+            return _detect_table(path, sink)
         except Exception:  # detection must never crash a folder import
             return None
+    if kind == "binary":
+        sink.problem(
+            None, None, tr("二进制文件，不是可识别的导出格式", "a binary file, not a recognised export")
+        )
     return None
 
 
@@ -127,8 +147,14 @@ def convert_file(path: Path, fmt: str, opts: ConvertOptions) -> Converted:
     except Exception as e:
         return _failed(
             path,
-            tr(f"按 {fmt} 格式转换时出错：{type(e).__name__}: {e}", f"converting as {fmt} failed: {type(e).__name__}: {e}"),
-            tr("确认 --format 是否正确；若是，请附上文件报告此问题", "check --format; if it is right, please report this with the file"),
+            tr(
+                f"按 {fmt} 格式转换时出错：{type(e).__name__}: {e}",
+                f"converting as {fmt} failed: {type(e).__name__}: {e}",
+            ),
+            tr(
+                "确认 --format 是否正确；若是，请附上文件报告此问题",
+                "check --format; if it is right, please report this with the file",
+            ),
         )
 
 
@@ -154,28 +180,39 @@ def convert_path(path: Path, fmt: str | None, opts: ConvertOptions) -> list[tupl
         return [(path, UNKNOWN, _failed(path, tr("文件或文件夹不存在", "no such file or folder")))]
     files = _files(path)
     if not files:
-        return [(path, UNKNOWN, _failed(path, tr("文件夹里没有可导入的文件", "the folder holds no importable file")))]
+        return [
+            (
+                path,
+                UNKNOWN,
+                _failed(path, tr("文件夹里没有可导入的文件", "the folder holds no importable file")),
+            )
+        ]
     planned: list[tuple[Path, str]] = []
     out: list[tuple[Path, str, Converted]] = []
     for f in files:
-        got = fmt or detect_format(f)
+        sink = Collector(f)
+        got = fmt or _detect(f, sink)
         if got is None:
             if path.is_dir():
                 col = Collector(f)
-                col.skip(tr("无法识别文件格式（未导入；可用 --format 指定）", "file format not recognised (not imported; use --format)"))
-                out.append((f, UNKNOWN, col.result()))
-            else:
-                out.append(
-                    (
-                        f,
-                        UNKNOWN,
-                        _failed(
-                            f,
-                            tr("无法识别文件格式", "the file format is not recognised"),
-                            tr(f"用 --format 指定：{', '.join(FORMATS)}", f"name it with --format: {', '.join(FORMATS)}"),
-                        ),
+                col.skip(
+                    tr(
+                        "无法识别文件格式（未导入；可用 --format 指定）",
+                        "file format not recognised (not imported; use --format)",
                     )
                 )
+                out.append((f, UNKNOWN, col.result()))
+            else:
+                sink.problem(
+                    None,
+                    None,
+                    tr("无法识别文件格式", "the file format is not recognised"),
+                    tr(
+                        f"用 --format 指定：{', '.join(FORMATS)}",
+                        f"name it with --format: {', '.join(FORMATS)}",
+                    ),
+                )
+                out.append((f, UNKNOWN, sink.result()))
             continue
         planned.append((f, got))
     planned.sort(key=lambda x: (ORDER.index(x[1]), str(x[0])))
@@ -229,7 +266,9 @@ def merge_account_daily(results: list[Converted]) -> None:
             continue
         rows, dropped = fill_account_daily(t.to_pylist(), totals, summarised)
         if dropped:
-            c.skipped[tr("累计关注人数已并入同日的分来源行", "follower total merged into the day's per-source rows")] += dropped
+            c.skipped[
+                tr("累计关注人数已并入同日的分来源行", "follower total merged into the day's per-source rows")
+            ] += dropped
         c.tables["account_daily"] = rows_to_table(rows, t.column_names)
 
 

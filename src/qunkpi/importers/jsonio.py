@@ -42,7 +42,10 @@ def read_text(path: Path, col: Collector) -> str | None:
         col.problem(
             None,
             None,
-            tr(f"文件编码无法识别（按 {enc} 读取时有无法解码的字节）", f"unknown text encoding (bytes {enc} cannot decode)"),
+            tr(
+                f"文件编码无法识别（按 {enc} 读取时有无法解码的字节）",
+                f"unknown text encoding (bytes {enc} cannot decode)",
+            ),
             tr("请另存为 UTF-8 后重试", "save the file as UTF-8 and try again"),
         )
     return text.lstrip("\ufeff")
@@ -62,7 +65,9 @@ class _LineIndex:
         return bisect.bisect_right(self.starts, pos)
 
 
-def _decode_error(col: Collector, idx: _LineIndex, start: int, err: json.JSONDecodeError | ValueError) -> None:
+def _decode_error(
+    col: Collector, idx: _LineIndex, start: int, err: json.JSONDecodeError | ValueError
+) -> None:
     line = idx.line(start)
     detail = err.msg if isinstance(err, json.JSONDecodeError) else str(err)
     where = ""
@@ -75,7 +80,10 @@ def _decode_error(col: Collector, idx: _LineIndex, start: int, err: json.JSONDec
             f"第 {line} 行开始的记录不是完整的 JSON（可能被截断）：{detail}{where}",
             f"the record starting on line {line} is not valid JSON (truncated?): {detail}{where}",
         ),
-        tr("修复或删除这一行后重新导入；文件其余各行已照常检查", "fix or delete that line and import again; the other lines were checked"),
+        tr(
+            "修复或删除这一行后重新导入；文件其余各行已照常检查",
+            "fix or delete that line and import again; the other lines were checked",
+        ),
     )
 
 

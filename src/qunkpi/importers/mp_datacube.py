@@ -59,7 +59,8 @@ def _post_figures(d: dict[str, Any]) -> dict[str, int | None]:
         "delivered": parse_int(d.get("target_user")),
         "read_users": parse_int(d.get("int_page_read_user")),
         "reads_from_share": _sum(
-            parse_int(d.get("int_page_from_friends_read_user")), parse_int(d.get("int_page_from_feed_read_user"))
+            parse_int(d.get("int_page_from_friends_read_user")),
+            parse_int(d.get("int_page_from_feed_read_user")),
         ),
         "share_users": parse_int(d.get("share_user")),
         "favorite_users": parse_int(d.get("add_to_fav_user")),
@@ -69,7 +70,9 @@ def _post_figures(d: dict[str, Any]) -> dict[str, int | None]:
 @dataclass
 class _State:
     tz: str
-    summary: dict[tuple[str, str], list[int | None]] = field(default_factory=dict)  # (day, source) -> [new, cancel]
+    summary: dict[tuple[str, str], list[int | None]] = field(
+        default_factory=dict
+    )  # (day, source) -> [new, cancel]
     cumulate: dict[str, int | None] = field(default_factory=dict)
     totals: dict[str, dict[str, Any]] = field(default_factory=dict)  # msgid -> post (getarticletotal)
     dailies: dict[str, dict[str, Any]] = field(default_factory=dict)  # msgid -> post (getarticlesummary)
@@ -84,30 +87,47 @@ def _record(col: Collector, st: _State, line: int, rec: Any) -> None:
         col.problem(
             line,
             "errcode",
-            tr(f"接口返回错误 {rec.get('errcode')}：{rec.get('errmsg', '')}", f"the API returned error {rec.get('errcode')}: {rec.get('errmsg', '')}"),
+            tr(
+                f"接口返回错误 {rec.get('errcode')}：{rec.get('errmsg', '')}",
+                f"the API returned error {rec.get('errcode')}: {rec.get('errmsg', '')}",
+            ),
         )
         return
     day = iso_day(rec.get("ref_date"), st.tz)
     if day is None:
-        col.problem(line, "ref_date", tr(f"无法识别的日期：{rec.get('ref_date')!r}", f"unreadable ref_date: {rec.get('ref_date')!r}"))
+        col.problem(
+            line,
+            "ref_date",
+            tr(f"无法识别的日期：{rec.get('ref_date')!r}", f"unreadable ref_date: {rec.get('ref_date')!r}"),
+        )
         return
     if isinstance(rec.get("details"), list):
         _article_total(col, st, line, day, rec)
     elif "msgid" in rec:
         _article_day(col, st, line, day, rec)
+    elif "cumulate_user" in rec:
+        st.cumulate[day] = parse_int(rec.get("cumulate_user"))
     elif "user_source" in rec or "new_user" in rec or "cancel_user" in rec:
         code = parse_int(rec.get("user_source"))
         source = USER_SOURCES.get(code if code is not None else 0)
         if source is None:
-            col.skip(tr(f"未知的 user_source 代码 {code}：按 other 保留", f"unknown user_source code {code} kept as other"))
+            col.skip(
+                tr(
+                    f"未知的 user_source 代码 {code}：按 other 保留",
+                    f"unknown user_source code {code} kept as other",
+                )
+            )
             source = "other"
         cur = st.summary.setdefault((day, source), [None, None])
         cur[0] = _sum(cur[0], parse_int(rec.get("new_user")))
         cur[1] = _sum(cur[1], parse_int(rec.get("cancel_user")))
-    elif "cumulate_user" in rec:
-        st.cumulate[day] = parse_int(rec.get("cumulate_user"))
     else:
-        col.skip(tr("其他数据接口的记录（没有对应的数据表）", "record of another datacube endpoint (no canonical table)"))
+        col.skip(
+            tr(
+                "其他数据接口的记录（没有对应的数据表）",
+                "record of another datacube endpoint (no canonical table)",
+            )
+        )
 
 
 def _article_total(col: Collector, st: _State, line: int, day: str, rec: dict[str, Any]) -> None:
@@ -168,7 +188,9 @@ def _article_day(col: Collector, st: _State, line: int, day: str, rec: dict[str,
         if k == "delivered":
             continue  # getarticlesummary has no target_user
         post[k] = _sum(post[k], figs[k])
-    post["_days"].append({"day": day, **{k: figs[k] for k in ("read_users", "share_users", "favorite_users")}})
+    post["_days"].append(
+        {"day": day, **{k: figs[k] for k in ("read_users", "share_users", "favorite_users")}}
+    )
 
 
 def _finish(col: Collector, st: _State, account: str) -> None:
@@ -192,7 +214,14 @@ def _finish(col: Collector, st: _State, account: str) -> None:
         days.add(day)
         col.add(
             "account_daily",
-            {"account_id": account, "day": day, "followers_total": total, "new_followers": None, "unfollows": None, "source": None},
+            {
+                "account_id": account,
+                "day": day,
+                "followers_total": total,
+                "new_followers": None,
+                "unfollows": None,
+                "source": None,
+            },
         )
     posts: dict[str, dict[str, Any]] = {}
     for msgid, p in st.dailies.items():
@@ -228,7 +257,10 @@ def need_account(col: Collector, opts: ConvertOptions) -> str | None:
         None,
         None,
         tr("文件里没有账号 ID", "the file does not say which account it is about"),
-        tr("用 --account 指定账号 ID（或在工作区设置 default_account）", "pass --account ID (or set default_account in the workspace)"),
+        tr(
+            "用 --account 指定账号 ID（或在工作区设置 default_account）",
+            "pass --account ID (or set default_account in the workspace)",
+        ),
     )
     return None
 
@@ -249,7 +281,9 @@ def convert_many(paths: Iterable[Path], opts: ConvertOptions) -> Converted:
     account = need_account(col, opts)
     if account is not None:
         _finish(col, st, account)
-    return col.result({"posts": ["post_id", "account_id", "kind", "published_at", "title", "is_original", *POST_FIELDS]})
+    return col.result(
+        {"posts": ["post_id", "account_id", "kind", "published_at", "title", "is_original", *POST_FIELDS]}
+    )
 
 
 def convert(path: Path, opts: ConvertOptions) -> Converted:

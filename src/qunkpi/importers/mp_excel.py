@@ -21,7 +21,7 @@ from typing import Any
 from qunkpi.i18n import tr
 from qunkpi.importers.base import Collector, Converted, ConvertOptions
 from qunkpi.importers.mp_datacube import POST_FIELDS, need_account
-from qunkpi.importers.sniff import iso, is_blank, parse_int, parse_time, text_or_none
+from qunkpi.importers.sniff import is_blank, iso, parse_int, parse_time, text_or_none
 from qunkpi.importers.tabular import find_header, norm_header, read_grid, records
 
 USER_COLS: dict[str, tuple[str, ...]] = {
@@ -63,7 +63,11 @@ def excel_day(value: Any, tz: str) -> datetime | None:
     """A day cell: a date, a date string, or an Excel serial number (days since 1899-12-30)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 20000 < value < 80000:
         return datetime(1899, 12, 30) + timedelta(days=float(value))
-    if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit() and 20000 < float(value) < 80000:
+    if (
+        isinstance(value, str)
+        and value.strip().replace(".", "", 1).isdigit()
+        and 20000 < float(value) < 80000
+    ):
         return datetime(1899, 12, 30) + timedelta(days=float(value))
     return parse_time(value, tz)
 
@@ -121,10 +125,14 @@ def convert(path: Path, opts: ConvertOptions) -> Converted:
             None,
             tr("表头不是用户分析或单篇图文数据", "the header is neither user analysis nor per-article data"),
         )
-    return col.result({"posts": ["post_id", "account_id", "kind", "published_at", "title", "is_original", *POST_FIELDS]})
+    return col.result(
+        {"posts": ["post_id", "account_id", "kind", "published_at", "title", "is_original", *POST_FIELDS]}
+    )
 
 
-def _users(col: Collector, header: list[str], rows: list[tuple[int, dict[str, Any]]], account: str, tz: str) -> None:
+def _users(
+    col: Collector, header: list[str], rows: list[tuple[int, dict[str, Any]]], account: str, tz: str
+) -> None:
     c = {k: _find(header, v) for k, v in USER_COLS.items()}
     if c["day"] is None:
         col.problem(None, "时间", tr("缺少日期列（时间/日期）", "no date column (时间/日期)"))
@@ -134,7 +142,9 @@ def _users(col: Collector, header: list[str], rows: list[tuple[int, dict[str, An
     total_days: set[str] = set()
     for rownum, r in rows:
         raw_day = r.get(c["day"])
-        if text_or_none(raw_day) in TOTAL_WORDS or (isinstance(raw_day, str) and raw_day.strip().startswith(("合计", "总计"))):
+        if text_or_none(raw_day) in TOTAL_WORDS or (
+            isinstance(raw_day, str) and raw_day.strip().startswith(("合计", "总计"))
+        ):
             col.skip(tr("合计行", "total row"))
             continue
         dt = excel_day(raw_day, tz)
@@ -172,8 +182,15 @@ def _users(col: Collector, header: list[str], rows: list[tuple[int, dict[str, An
     for key in per_channel:
         if key[0] in total_days:
             out.pop(key)
-            col.skip(tr("分渠道行（同一天已有“全部”合计行）", "per-channel row (the day has an all-channel total row)"))
-    totals = {d: r["followers_total"] for (d, s), r in out.items() if s is None and r["followers_total"] is not None}
+            col.skip(
+                tr(
+                    "分渠道行（同一天已有“全部”合计行）",
+                    "per-channel row (the day has an all-channel total row)",
+                )
+            )
+    totals = {
+        d: r["followers_total"] for (d, s), r in out.items() if s is None and r["followers_total"] is not None
+    }
     for (d, _s), r in out.items():
         if r["followers_total"] is None and d in totals:
             r["followers_total"] = totals[d]
@@ -182,7 +199,9 @@ def _users(col: Collector, header: list[str], rows: list[tuple[int, dict[str, An
         _community(col, account, min(d for d, _ in out), tz)
 
 
-def _posts(col: Collector, header: list[str], rows: list[tuple[int, dict[str, Any]]], account: str, tz: str) -> None:
+def _posts(
+    col: Collector, header: list[str], rows: list[tuple[int, dict[str, Any]]], account: str, tz: str
+) -> None:
     c = {k: _find(header, v) for k, v in POST_COLS.items()}
     seen: set[str] = set()
     first_day: str | None = None
@@ -219,7 +238,11 @@ def _posts(col: Collector, header: list[str], rows: list[tuple[int, dict[str, An
         moments = num("moments_reads")
         if from_share is None and moments is not None:
             from_share = moments
-        elif from_share is not None and moments is not None and c["reads_from_share"] == norm_header("好友转发阅读人数"):
+        elif (
+            from_share is not None
+            and moments is not None
+            and c["reads_from_share"] == norm_header("好友转发阅读人数")
+        ):
             from_share += moments
         col.add(
             "posts",

@@ -62,7 +62,10 @@ def detect_encoding(path: Path, chunk: int = 1 << 20) -> str:
 
 def _transcode(path: Path, encoding: str, tmpdir: Path) -> Path:
     out = tmpdir / (path.stem + ".utf8" + path.suffix)
-    with path.open("r", encoding=encoding, newline="") as src, out.open("w", encoding="utf-8", newline="") as dst:
+    with (
+        path.open("r", encoding=encoding, newline="") as src,
+        out.open("w", encoding="utf-8", newline="") as dst,
+    ):
         while block := src.read(1 << 20):
             dst.write(block)
     return out
@@ -87,8 +90,15 @@ def read_file(path: Path, con: duckdb.DuckDBPyConnection, tmpdir: Path | None = 
         return ReadResult(
             None,
             None,
-            [Problem(name, None, None, tr("不支持的文件类型", "unsupported file type"),
-                     tr("请使用 .csv .tsv .parquet .jsonl .xlsx", "use .csv .tsv .parquet .jsonl or .xlsx"))],
+            [
+                Problem(
+                    name,
+                    None,
+                    None,
+                    tr("不支持的文件类型", "unsupported file type"),
+                    tr("请使用 .csv .tsv .parquet .jsonl .xlsx", "use .csv .tsv .parquet .jsonl or .xlsx"),
+                )
+            ],
         )
     encoding: str | None = None
     try:
@@ -117,8 +127,18 @@ def read_file(path: Path, con: duckdb.DuckDBPyConnection, tmpdir: Path | None = 
         return ReadResult(
             None,
             encoding,
-            [Problem(name, None, None, tr(f"无法读取文件：{msg}", f"cannot read the file: {msg}"),
-                     tr("检查文件是否完整、分隔符与表头是否正确", "check that the file is complete and its delimiter and header are right"))],
+            [
+                Problem(
+                    name,
+                    None,
+                    None,
+                    tr(f"无法读取文件：{msg}", f"cannot read the file: {msg}"),
+                    tr(
+                        "检查文件是否完整、分隔符与表头是否正确",
+                        "check that the file is complete and its delimiter and header are right",
+                    ),
+                )
+            ],
         )
     t = _stringify_columns(t)
     rows = pa.array(range(first, first + t.num_rows), pa.int64())
@@ -141,8 +161,15 @@ def _read_json(path: Path, encoding: str) -> tuple[pa.Table, list[Problem]]:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as e:
-            return pa.table({}), [Problem(str(path), e.lineno, None, tr(f"JSON 无法解析：{e.msg}", f"invalid JSON: {e.msg}"),
-                                          tr("修正该行后重新导入", "fix that line and import again"))]
+            return pa.table({}), [
+                Problem(
+                    str(path),
+                    e.lineno,
+                    None,
+                    tr(f"JSON 无法解析：{e.msg}", f"invalid JSON: {e.msg}"),
+                    tr("修正该行后重新导入", "fix that line and import again"),
+                )
+            ]
         records = [r for r in data if isinstance(r, dict)]
     else:
         for lineno, line in enumerate(text.splitlines(), start=1):
@@ -151,12 +178,23 @@ def _read_json(path: Path, encoding: str) -> tuple[pa.Table, list[Problem]]:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as e:
-                problems.append(Problem(str(path), lineno, None,
-                                        tr(f"JSON 行无法解析（可能被截断）：{e.msg}", f"invalid JSON line (truncated?): {e.msg}"),
-                                        tr("修正或删除该行后重新导入", "fix or remove that line and import again")))
+                problems.append(
+                    Problem(
+                        str(path),
+                        lineno,
+                        None,
+                        tr(
+                            f"JSON 行无法解析（可能被截断）：{e.msg}",
+                            f"invalid JSON line (truncated?): {e.msg}",
+                        ),
+                        tr("修正或删除该行后重新导入", "fix or remove that line and import again"),
+                    )
+                )
                 continue
             if not isinstance(obj, dict):
-                problems.append(Problem(str(path), lineno, None, tr("应为 JSON 对象", "expected a JSON object"), ""))
+                problems.append(
+                    Problem(str(path), lineno, None, tr("应为 JSON 对象", "expected a JSON object"), "")
+                )
                 continue
             records.append(obj)
     cols: dict[str, list[str | None]] = {}
@@ -165,7 +203,11 @@ def _read_json(path: Path, encoding: str) -> tuple[pa.Table, list[Problem]]:
             cols.setdefault(str(k), [None] * i)
         for k, lst in cols.items():
             v = r.get(k)
-            lst.append(None if v is None else (json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else _scalar(v)))
+            lst.append(
+                None
+                if v is None
+                else (json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else _scalar(v))
+            )
     return pa.table({k: pa.array(v, pa.string()) for k, v in cols.items()}), problems
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -144,7 +144,15 @@ _NUM_RE = re.compile(r"^[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$")
 
 
 def _build(
-    y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0, us: int = 0, off: str | None = None, tz: str = ""
+    y: int,
+    mo: int,
+    d: int,
+    h: int = 0,
+    mi: int = 0,
+    s: int = 0,
+    us: int = 0,
+    off: str | None = None,
+    tz: str = "",
 ) -> datetime | None:
     try:
         dt = datetime(y, mo, d, h, mi, s, us)
@@ -158,9 +166,7 @@ def _build(
         sign = -1 if off[0] == "-" else 1
         digits = off[1:].replace(":", "")
         delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4]))
-        from datetime import timezone as _tz
-
-        return dt.replace(tzinfo=_tz(sign * delta)).astimezone(zone(tz))
+        return dt.replace(tzinfo=timezone(sign * delta)).astimezone(zone(tz))
     return dt.replace(tzinfo=zone(tz))
 
 
@@ -184,10 +190,10 @@ def parse_time(value: Any, tz: str = "Asia/Shanghai") -> datetime | None:
     s = value.strip()
     if not s or is_blank(s):
         return None
-    m = _COMPACT_RE.match(s)
-    if m:
-        parts = [int(x) if x else 0 for x in m.groups()]
-        got = _build(*parts, tz=tz)
+    cm = _COMPACT_RE.match(s)
+    if cm:
+        cy, cmo, cd, ch, cmi, csec = (int(x) if x else 0 for x in cm.groups())
+        got = _build(cy, cmo, cd, ch, cmi, csec, tz=tz)
         if got is not None:
             return got
     if _NUM_RE.match(s):
@@ -221,7 +227,9 @@ def iso_day(value: Any, tz: str = "Asia/Shanghai") -> str | None:
 
 # -- numbers ------------------------------------------------------------------------------------------
 
-BLANKS = frozenset({"", "-", "--", "—", "——", "/", "n/a", "na", "null", "none", "nan", "无", "暂无", "不适用"})
+BLANKS = frozenset(
+    {"", "-", "--", "—", "——", "/", "n/a", "na", "null", "none", "nan", "无", "暂无", "不适用"}
+)
 
 
 def is_blank(value: Any) -> bool:
@@ -271,15 +279,18 @@ def parse_int(value: Any) -> int | None:
 
 def parse_rate(value: Any) -> float | None:
     """A share: '35.2%' → 0.352; 0.352 → 0.352; 35.2 (no % but above 1) → 0.352."""
-    if isinstance(value, str) and "%" in value:
-        return parse_number(value)
     f = parse_number(value)
     if f is None:
         return None
-    return f / 100 if f > 1 else f
+    if not (isinstance(value, str) and "%" in value) and f > 1:
+        f = f / 100
+    return round(f, 6)
 
 
-_DUR_RE = re.compile(r"^(?:(\d+(?:\.\d+)?)\s*(?:小时|时|h))?\s*(?:(\d+(?:\.\d+)?)\s*(?:分钟|分|min|m))?\s*(?:(\d+(?:\.\d+)?)\s*(?:秒|s))?$", re.I)
+_DUR_RE = re.compile(
+    r"^(?:(\d+(?:\.\d+)?)\s*(?:小时|时|h))?\s*(?:(\d+(?:\.\d+)?)\s*(?:分钟|分|min|m))?\s*(?:(\d+(?:\.\d+)?)\s*(?:秒|s))?$",
+    re.I,
+)
 
 
 def parse_duration(value: Any) -> float | None:
@@ -316,3 +327,11 @@ def text_or_none(value: Any) -> str | None:
         return None
     s = str(value).strip()
     return s or None
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

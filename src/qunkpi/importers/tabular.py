@@ -62,7 +62,10 @@ def read_grid(path: Path, col: Collector | None = None, max_rows: int | None = N
         sink.problem(
             None,
             None,
-            tr(f"无法读取表格（{kind}）：{type(e).__name__}: {e}", f"cannot read the table ({kind}): {type(e).__name__}: {e}"),
+            tr(
+                f"无法读取表格（{kind}）：{type(e).__name__}: {e}",
+                f"cannot read the table ({kind}): {type(e).__name__}: {e}",
+            ),
             tr("文件可能已损坏；请从后台重新下载", "the file may be damaged; download it again"),
         )
         return Grid(kind=kind)
@@ -101,9 +104,9 @@ def _read_ole(data: bytes, col: Collector, max_rows: int | None) -> Grid:
                         cells.append(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
                     except Exception:
                         cells.append(cell.value)
-                elif cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
-                    cells.append(None)
-                elif cell.ctype == xlrd.XL_CELL_ERROR:
+                elif (
+                    cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK) or cell.ctype == xlrd.XL_CELL_ERROR
+                ):
                     cells.append(None)
                 else:
                     cells.append(cell.value)
@@ -124,7 +127,9 @@ def _read_xlsx(data: bytes, col: Collector, max_rows: int | None) -> Grid:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             names = set(z.namelist())
     except zipfile.BadZipFile as e:
-        col.problem(None, None, tr(f"不是有效的 .xlsx（zip 损坏）：{e}", f"not a valid .xlsx (damaged zip): {e}"))
+        col.problem(
+            None, None, tr(f"不是有效的 .xlsx（zip 损坏）：{e}", f"not a valid .xlsx (damaged zip): {e}")
+        )
         return Grid(kind="xlsx")
     if "xl/workbook.xml" not in names:
         col.problem(
@@ -259,7 +264,10 @@ def _read_csv(data: bytes, col: Collector, max_rows: int | None) -> Grid:
         col.problem(
             None,
             None,
-            tr(f"文件编码无法识别（按 {enc} 读取时有无法解码的字节）", f"unknown text encoding (bytes {enc} cannot decode)"),
+            tr(
+                f"文件编码无法识别（按 {enc} 读取时有无法解码的字节）",
+                f"unknown text encoding (bytes {enc} cannot decode)",
+            ),
             tr("请另存为 UTF-8 CSV 后重试", "save it as UTF-8 CSV and try again"),
         )
     text = text.lstrip("\ufeff")

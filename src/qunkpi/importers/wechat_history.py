@@ -33,7 +33,16 @@ from qunkpi.importers.sniff import iso, parse_int, parse_time, text_or_none
 from qunkpi.importers.tabular import find_header, norm_header, read_grid, records
 
 VARIANTS: dict[str, tuple[str, ...]] = {
-    "liuhen_old": ("localId", "TalkerId", "Type", "SubType", "IsSender", "CreateTime", "StrContent", "StrTime"),
+    "liuhen_old": (
+        "localId",
+        "TalkerId",
+        "Type",
+        "SubType",
+        "IsSender",
+        "CreateTime",
+        "StrContent",
+        "StrTime",
+    ),
     "liuhen_new": ("消息ID", "类型", "wxid", "时间", "内容", "群昵称", "昵称"),
     "pywxdump": ("MsgSvrID", "type_name", "is_sender", "talker", "room_name", "msg", "CreateTime"),
     "wxpy": ("group_id", "group_name", "from_id", "from_nickname", "content_type", "content"),
@@ -127,6 +136,7 @@ TYPE_NAMES: dict[str, str] = {
     "emotion": "emotion",
 }
 
+MEDIA_TYPES = frozenset({"image", "voice", "video", "emotion", "file"})
 _GROUP_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9_\-]{3,}):\n")
 _PAGE_SUFFIX = re.compile(r"_\d+_\d+$")
 
@@ -180,11 +190,17 @@ def convert(path: Path, opts: ConvertOptions) -> Converted:
         col.problem(
             None,
             None,
-            tr("不是可识别的聊天记录导出（留痕/WeChatMsg、PyWxDump 或 wxpy 格式）", "not a recognised chat-history export"),
-            tr("支持的表头见 docs/importing.md 的“个人微信聊天记录”", "see the supported headers in docs/importing.md"),
+            tr(
+                "不是可识别的聊天记录导出（留痕/WeChatMsg、PyWxDump 或 wxpy 格式）",
+                "not a recognised chat-history export",
+            ),
+            tr(
+                "支持的表头见 docs/importing.md 的“个人微信聊天记录”",
+                "see the supported headers in docs/importing.md",
+            ),
         )
         return col.result()
-    header, rows = records(grid, hi)
+    _header, rows = records(grid, hi)
     col.rows_read = len(rows)
     _Converter(col, opts, variant, path).run(rows)
     return col.result()
@@ -321,15 +337,22 @@ class _Converter:
         occurrences: Counter[str] = Counter()
         for p in parsed:
             community, group = self._community_of(p["room"])
-            sender = me if p["is_self"] else (p["sender"] or None)
+            app = p["app"]
+            canon, known = self._type(p["r"], p["content"], app)
+            sender = me if p["is_self"] else (p["sender"] or ("system" if canon == "system" else None))
             if sender is None:
                 col.problem(p["row"], None, tr("缺少发送者", "the sender is missing"))
                 continue
-            app = p["app"]
-            canon, known = self._type(p["r"], p["content"], app)
             if not known:
-                raw_t = p["r"].get("type") or p["r"].get("类型") or p["r"].get("type_name") or p["r"].get("content_type")
-                col.skip(tr(f"未知消息类型 {raw_t}：按 other 保留", f"unknown message type {raw_t} kept as other"))
+                raw_t = (
+                    p["r"].get("type")
+                    or p["r"].get("类型")
+                    or p["r"].get("type_name")
+                    or p["r"].get("content_type")
+                )
+                col.skip(
+                    tr(f"未知消息类型 {raw_t}：按 other 保留", f"unknown message type {raw_t} kept as other")
+                )
             text = p["content"]
             reply_to = None
             if app:
@@ -339,9 +362,11 @@ class _Converter:
                     reply_to = ref_id
                 elif app.get("ref_content"):
                     ref_sender = app.get("ref_chatusr") or app.get("ref_fromusr") or ""
-                    reply_to = by_content.get((ref_sender, app["ref_content"])) or by_content.get(("", app["ref_content"]))
-            elif canon not in ("text", "system", "link") and text and text.startswith("<"):
-                text = None  # raw media XML carries no words
+                    reply_to = by_content.get((ref_sender, app["ref_content"])) or by_content.get(
+                        ("", app["ref_content"])
+                    )
+            elif canon in MEDIA_TYPES:
+                text = None  # placeholders such as [图片] or raw media XML carry no words
             rid = p["rid"]
             if self.variant in ("liuhen_old", "liuhen_new") and rid is not None:
                 rid = f"{community}:{rid}"
@@ -362,7 +387,9 @@ class _Converter:
                 staff.setdefault(sender, self_name if p["is_self"] and self_name else (p["nick"] or sender))
             if not group:
                 if opts.self_is_member:
-                    col.skip(tr("单聊（导出账号是普通成员，不计服务指标）", "one-to-one chat of a member account"))
+                    col.skip(
+                        tr("单聊（导出账号是普通成员，不计服务指标）", "one-to-one chat of a member account")
+                    )
                     continue
                 col.service.append(
                     {

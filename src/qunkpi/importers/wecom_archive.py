@@ -21,7 +21,7 @@ from qunkpi.i18n import tr
 from qunkpi.importers.base import Collector, Converted, ConvertOptions
 from qunkpi.importers.jsonio import iter_records, read_text
 from qunkpi.importers.people import is_wecom_staff
-from qunkpi.importers.sniff import iso, parse_time, text_or_none
+from qunkpi.importers.sniff import as_list, iso, parse_time, text_or_none
 
 #: msgtype → canonical msg_type (SPEC §2). Anything else is kept as ``other`` and counted.
 MSG_TYPES: dict[str, str] = {
@@ -122,21 +122,23 @@ def extract_text(rec: dict[str, Any], mt: str) -> str | None:
     if mt == "docmsg":
         return _join(p.get("title"))
     if mt == "news":
-        items = p.get("item") if isinstance(p.get("item"), list) else []
-        return _join(*[x for it in items if isinstance(it, dict) for x in (it.get("title"), it.get("description"))])
+        items = as_list(p.get("item"))
+        return _join(
+            *[x for it in items if isinstance(it, dict) for x in (it.get("title"), it.get("description"))]
+        )
     if mt == "sphfeed":
         return _join(p.get("feed_desc"), p.get("sph_name"))
     if mt in ("chatrecord", "mixed"):
         return _join(p.get("title"), *_item_texts(p.get("item")))
     if mt == "vote":
-        items = rec.get("voteitem") if isinstance(rec.get("voteitem"), list) else []
+        items = as_list(rec.get("voteitem"))
         return _join(rec.get("votetitle"), *items)
     if mt in ("redpacket", "external_redpacket"):
         return _join(p.get("wish"))
     if mt == "todo":
         return _join(p.get("title"), p.get("content"))
     if mt == "collect":
-        details = p.get("details") if isinstance(p.get("details"), list) else []
+        details = as_list(p.get("details"))
         return _join(p.get("title"), *[d.get("ques") for d in details if isinstance(d, dict)])
     if mt in ("calendar", "meeting"):
         return _join(p.get("title"), p.get("topic"))
@@ -163,7 +165,9 @@ def convert(path: Path, opts: ConvertOptions) -> Converted:
         col.rows_read += 1
         line, rec = rec_.line, rec_.value
         if not isinstance(rec, dict):
-            col.problem(line, None, tr("这里应是一条消息（JSON 对象）", "expected a message (JSON object) here"))
+            col.problem(
+                line, None, tr("这里应是一条消息（JSON 对象）", "expected a message (JSON object) here")
+            )
             continue
         action = str(rec.get("action") or "send").lower()
         if action == "switch":
@@ -179,7 +183,10 @@ def convert(path: Path, opts: ConvertOptions) -> Converted:
                 line,
                 "msgtime",
                 tr(f"无法识别的时间：{rec.get('msgtime')!r}", f"unreadable time: {rec.get('msgtime')!r}"),
-                tr("应为秒或毫秒时间戳，或 YYYY-MM-DD HH:MM:SS", "expected epoch seconds/milliseconds or YYYY-MM-DD HH:MM:SS"),
+                tr(
+                    "应为秒或毫秒时间戳，或 YYYY-MM-DD HH:MM:SS",
+                    "expected epoch seconds/milliseconds or YYYY-MM-DD HH:MM:SS",
+                ),
             )
             continue
         sender = text_or_none(rec.get("from"))
@@ -190,7 +197,9 @@ def convert(path: Path, opts: ConvertOptions) -> Converted:
         if action == "recall" or mt == "revoke":
             pre = text_or_none(_payload(rec, "revoke").get("pre_msgid"))
             if pre is None:
-                col.problem(line, "revoke.pre_msgid", tr("撤回记录缺少 pre_msgid", "recall record without pre_msgid"))
+                col.problem(
+                    line, "revoke.pre_msgid", tr("撤回记录缺少 pre_msgid", "recall record without pre_msgid")
+                )
                 continue
             recalls.append((line, {"pre": pre, "room": room, "sender": sender, "at": iso(sent), "rec": rec}))
             continue
@@ -201,7 +210,10 @@ def convert(path: Path, opts: ConvertOptions) -> Converted:
         if canon is None:
             canon = "other"
             col.skip(
-                tr(f"未知消息类型 {mt or '(空)'}：按 other 保留", f"unknown msgtype {mt or '(empty)'} kept as other")
+                tr(
+                    f"未知消息类型 {mt or '(空)'}：按 other 保留",
+                    f"unknown msgtype {mt or '(empty)'} kept as other",
+                )
             )
         body = extract_text(rec, mt)
         if room:
@@ -217,6 +229,7 @@ def convert(path: Path, opts: ConvertOptions) -> Converted:
                 "text": body,
                 "reply_to": None,
                 "recalled": False,
+                "__row": line,
             }
             first = rooms.get(room)
             if first is None or sent < first:
@@ -224,15 +237,21 @@ def convert(path: Path, opts: ConvertOptions) -> Converted:
             if is_wecom_staff(sender, opts.staff_ids):
                 staff_seen.add(sender)
         else:
-            tolist = rec.get("tolist") if isinstance(rec.get("tolist"), list) else []
+            tolist = as_list(rec.get("tolist"))
             peer = text_or_none(tolist[0]) if tolist else None
             from_staff = is_wecom_staff(sender, opts.staff_ids)
             peer_staff = peer is not None and is_wecom_staff(peer, opts.staff_ids)
             if peer is None:
-                col.problem(line, "tolist", tr("单聊消息缺少接收者（tolist）", "one-to-one message without a receiver (tolist)"))
+                col.problem(
+                    line,
+                    "tolist",
+                    tr("单聊消息缺少接收者（tolist）", "one-to-one message without a receiver (tolist)"),
+                )
                 continue
             if from_staff and peer_staff:
-                col.skip(tr("员工之间的内部单聊（不计入服务指标）", "internal one-to-one chat between employees"))
+                col.skip(
+                    tr("员工之间的内部单聊（不计入服务指标）", "internal one-to-one chat between employees")
+                )
                 continue
             if not from_staff and not peer_staff:
                 col.skip(tr("单聊双方都不是员工", "one-to-one chat without an employee"))
@@ -264,7 +283,12 @@ def convert(path: Path, opts: ConvertOptions) -> Converted:
         if target is not None and target in messages:
             messages[target]["recalled"] = True
             room = messages[target]["community_id"]
-            col.skip(tr("撤回记录（原消息已标记为撤回，记入审计）", "recall record (original marked recalled, audit)"))
+            col.skip(
+                tr(
+                    "撤回记录（原消息已标记为撤回，记入审计）",
+                    "recall record (original marked recalled, audit)",
+                )
+            )
         elif target is not None and target in service:
             room = service.pop(target)["conversation_id"]
             col.skip(
@@ -274,9 +298,19 @@ def convert(path: Path, opts: ConvertOptions) -> Converted:
                 )
             )
         else:
-            col.skip(tr("撤回记录（原消息不在本文件中，仅记入审计）", "recall record (original not in this file, audit only)"))
+            col.skip(
+                tr(
+                    "撤回记录（原消息不在本文件中，仅记入审计）",
+                    "recall record (original not in this file, audit only)",
+                )
+            )
         col.recalls.append(
-            {"message_id": target or pre, "community_id": room or None, "sender_id": r["sender"], "recalled_at": r["at"]}
+            {
+                "message_id": target or pre,
+                "community_id": room or None,
+                "sender_id": r["sender"],
+                "recalled_at": r["at"],
+            }
         )
 
     for m in messages.values():
@@ -286,7 +320,13 @@ def convert(path: Path, opts: ConvertOptions) -> Converted:
     for room, first in rooms.items():
         col.add(
             "communities",
-            {"community_id": room, "name": room, "platform": "wecom_group", "purpose": None, "created_at": iso(first)},
+            {
+                "community_id": room,
+                "name": room,
+                "platform": "wecom_group",
+                "purpose": None,
+                "created_at": iso(first),
+            },
         )
     for sid in sorted(staff_seen):
         col.add("staff", {"staff_id": sid, "name": sid, "role": "specialist"})

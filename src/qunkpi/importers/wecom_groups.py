@@ -23,7 +23,7 @@ from qunkpi.i18n import tr
 from qunkpi.importers.base import Collector, Converted, ConvertOptions
 from qunkpi.importers.jsonio import iter_records, read_text
 from qunkpi.importers.people import is_wecom_staff
-from qunkpi.importers.sniff import iso, parse_int, parse_time, text_or_none
+from qunkpi.importers.sniff import as_dict, as_list, iso, parse_int, parse_time, text_or_none
 
 #: groupchat/get member.join_scene
 JOIN_SCENES = {1: "invite_direct", 2: "invite_link", 3: "group_qr"}
@@ -71,7 +71,7 @@ def convert_groups(path: Path, opts: ConvertOptions) -> Converted:
             col.rows_read += 1
             col.problem(line, None, tr("这里应是一个 JSON 对象", "expected a JSON object here"))
             continue
-        group = rec.get("group_chat") if isinstance(rec.get("group_chat"), dict) else rec
+        group = as_dict(rec.get("group_chat")) or rec
         if "chat_id" not in group:
             col.rows_read += 1
             errcode = parse_int(rec.get("errcode"))
@@ -83,10 +83,18 @@ def convert_groups(path: Path, opts: ConvertOptions) -> Converted:
                         f"接口返回错误 {errcode}：{rec.get('errmsg', '')}",
                         f"the API returned error {errcode}: {rec.get('errmsg', '')}",
                     ),
-                    tr("这条响应没有群数据；重新调用 groupchat/get", "this response holds no group; call groupchat/get again"),
+                    tr(
+                        "这条响应没有群数据；重新调用 groupchat/get",
+                        "this response holds no group; call groupchat/get again",
+                    ),
                 )
             elif "group_chat_list" in rec or "items" in rec:
-                col.skip(tr("群列表或群统计（没有成员名单，未导入）", "group list or statistics (no member list; not imported)"))
+                col.skip(
+                    tr(
+                        "群列表或群统计（没有成员名单，未导入）",
+                        "group list or statistics (no member list; not imported)",
+                    )
+                )
             else:
                 col.problem(line, "chat_id", tr("不是 groupchat/get 的群详情", "not a groupchat/get group"))
             continue
@@ -106,12 +114,8 @@ def _one_group(
         col.problem(line, "chat_id", tr("chat_id 为空", "chat_id is empty"))
         return
     owner = text_or_none(g.get("owner"))
-    members = g.get("member_list") if isinstance(g.get("member_list"), list) else []
-    admins = {
-        text_or_none(a.get("userid"))
-        for a in (g.get("admin_list") if isinstance(g.get("admin_list"), list) else [])
-        if isinstance(a, dict)
-    }
+    members = as_list(g.get("member_list"))
+    admins = {text_or_none(a.get("userid")) for a in as_list(g.get("admin_list")) if isinstance(a, dict)}
     created = parse_time(g.get("create_time"), tz)
     joins: list[datetime] = []
     seen: set[str] = set()
@@ -130,7 +134,10 @@ def _one_group(
             col.problem(
                 line,
                 f"{where}.join_time",
-                tr(f"无法识别的入群时间：{m.get('join_time')!r}", f"unreadable join_time: {m.get('join_time')!r}"),
+                tr(
+                    f"无法识别的入群时间：{m.get('join_time')!r}",
+                    f"unreadable join_time: {m.get('join_time')!r}",
+                ),
             )
             continue
         if uid in seen:
@@ -141,7 +148,10 @@ def _one_group(
         mtype = parse_int(m.get("type"))
         if mtype not in (1, 2, None):
             col.skip(
-                tr(f"未知的成员类型 {mtype}：按外部联系人处理", f"unknown member type {mtype} treated as external contact")
+                tr(
+                    f"未知的成员类型 {mtype}：按外部联系人处理",
+                    f"unknown member type {mtype} treated as external contact",
+                )
             )
         is_staff = mtype == 1 or uid in opts.staff_ids or uid == owner or uid in admins
         if mtype is None and not is_staff:
@@ -170,7 +180,9 @@ def _one_group(
         if created is None:
             col.problem(line, "create_time", tr("群缺少 create_time", "the group has no create_time"))
             return
-        col.skip(tr("群没有 create_time：用最早的入群时间代替", "group without create_time: earliest join used"))
+        col.skip(
+            tr("群没有 create_time：用最早的入群时间代替", "group without create_time: earliest join used")
+        )
     if owner:
         staff.setdefault(owner, owner)
     col.add(
@@ -252,7 +264,9 @@ def _read_events(path: Path, col: Collector) -> list[tuple[int, dict[str, Any]]]
         if "<xml" in tail.lower():
             line = text.count("\n", 0, len(text) - len(tail) + tail.lower().index("<xml")) + 1
             col.rows_read += 1
-            col.problem(line, None, tr("XML 回调不完整（缺少 </xml>）", "incomplete XML callback (no </xml>)"))
+            col.problem(
+                line, None, tr("XML 回调不完整（缺少 </xml>）", "incomplete XML callback (no </xml>)")
+            )
         return events
     for rec in iter_records(text, col):
         if isinstance(rec.value, dict):
@@ -275,7 +289,11 @@ def convert_events(path: Path, opts: ConvertOptions) -> Converted:
             continue
         at = parse_time(ev.get("createtime"), tz)
         if at is None:
-            col.problem(line, "CreateTime", tr("回调缺少可识别的 CreateTime", "callback without a readable CreateTime"))
+            col.problem(
+                line,
+                "CreateTime",
+                tr("回调缺少可识别的 CreateTime", "callback without a readable CreateTime"),
+            )
             continue
         if text_or_none(ev.get("chatid")) is None:
             col.problem(line, "ChatId", tr("回调缺少 ChatId", "callback without ChatId"))
@@ -292,7 +310,13 @@ def convert_events(path: Path, opts: ConvertOptions) -> Converted:
         if change == "create":
             col.add(
                 "communities",
-                {"community_id": chat, "name": chat, "platform": "wecom_group", "purpose": None, "created_at": iso(at)},
+                {
+                    "community_id": chat,
+                    "name": chat,
+                    "platform": "wecom_group",
+                    "purpose": None,
+                    "created_at": iso(at),
+                },
             )
             continue
         if change == "dismiss":
@@ -301,24 +325,34 @@ def convert_events(path: Path, opts: ConvertOptions) -> Converted:
                     spell["left_at"] = iso(at)
                     spell["quit_scene"] = "dismissed"
                     del open_spells[key]
-            col.leaves.append({"community_id": chat, "member_id": None, "left_at": iso(at), "quit_scene": "dismissed"})
+            col.leaves.append(
+                {"community_id": chat, "member_id": None, "left_at": iso(at), "quit_scene": "dismissed"}
+            )
             continue
         if change != "update":
             col.skip(tr(f"未知的 ChangeType {change or '(空)'}", f"unknown ChangeType {change or '(empty)'}"))
             continue
         if detail not in ("add_member", "del_member"):
             col.skip(
-                tr(f"群设置变更 {detail or '(空)'}（与成员无关，未导入）", f"group change {detail or '(empty)'} (not about members)")
+                tr(
+                    f"群设置变更 {detail or '(空)'}（与成员无关，未导入）",
+                    f"group change {detail or '(empty)'} (not about members)",
+                )
             )
             continue
         members = _member_list(ev.get("memchangelist"))
         cnt = parse_int(ev.get("memchangecnt"))
         if not members:
-            col.problem(line, "MemChangeList", tr("成员变更回调没有成员名单", "member change without MemChangeList"))
+            col.problem(
+                line, "MemChangeList", tr("成员变更回调没有成员名单", "member change without MemChangeList")
+            )
             continue
         if cnt is not None and cnt > len(members):
             col.skip(
-                tr("MemChangeCnt 多于名单中的成员（多出的无法导入）", "MemChangeCnt above the listed members (extra not importable)"),
+                tr(
+                    "MemChangeCnt 多于名单中的成员（多出的无法导入）",
+                    "MemChangeCnt above the listed members (extra not importable)",
+                ),
                 cnt - len(members),
             )
         if detail == "add_member":
@@ -326,7 +360,9 @@ def convert_events(path: Path, opts: ConvertOptions) -> Converted:
             for uid in members:
                 key = (chat, uid)
                 if key in open_spells:
-                    col.skip(tr("重复的入群事件（成员已在群中）", "repeated join (member already in the group)"))
+                    col.skip(
+                        tr("重复的入群事件（成员已在群中）", "repeated join (member already in the group)")
+                    )
                     continue
                 staff = is_wecom_staff(uid, opts.staff_ids)
                 spell = {
@@ -346,8 +382,8 @@ def convert_events(path: Path, opts: ConvertOptions) -> Converted:
             quit_scene = _scene(col, ev.get("quitscene"), QUIT_SCENES, "QuitScene")
             for uid in members:
                 key = (chat, uid)
-                spell = open_spells.pop(key, None)
-                if spell is not None:
+                if key in open_spells:
+                    spell = open_spells.pop(key)
                     spell["left_at"] = iso(at)
                     spell["quit_scene"] = quit_scene
                 else:
@@ -361,7 +397,7 @@ def convert_events(path: Path, opts: ConvertOptions) -> Converted:
 
 
 def looks_like_group(sample: dict[str, Any]) -> bool:
-    g = sample.get("group_chat") if isinstance(sample.get("group_chat"), dict) else sample
+    g = as_dict(sample.get("group_chat")) or sample
     return "chat_id" in g and ("member_list" in g or "owner" in g)
 
 

@@ -80,7 +80,7 @@ def _c(name: str, type_: ColType = ColType.STR, **kw: object) -> Column:
     return Column(name, type_, **kw)  # type: ignore[arg-type]
 
 
-S, TS, D, I, DEC, F, B, M = (
+S, TS, D, I, DEC, F, B, M = (  # noqa: E741 - short aliases keep the table readable
     ColType.STR,
     ColType.TS,
     ColType.DATE,

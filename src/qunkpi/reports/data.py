@@ -1,0 +1,764 @@
+"""What the dashboard and the reports show, gathered through service functions (SPEC §8).
+
+One :class:`ReportData` per workspace: it runs the metric engine (``qunkpi.engine.api``), reads the catalog,
+and calls the plan / alert / member-list / appraisal / topic / cohort services where they are installed. Every
+section it returns is plain JSON-able data; a section whose service is missing says so
+(``{"available": false, "reason": ...}``) instead of showing made-up numbers.
+
+It is the one place the web API (``qunkpi.web``) and the report writers (html, xlsx, pdf) get numbers from, so
+the page a manager opens and the file they forward always agree.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from qunkpi.catalog import load_catalog
+from qunkpi.catalog.model import Benchmark, MetricDef
+from qunkpi.engine.api import metrics_for_periods
+from qunkpi.engine.periods import Period, parse_period, period_of, range_period, trailing
+from qunkpi.i18n import tr
+
+if TYPE_CHECKING:
+    from qunkpi.workspace.workspace import Workspace
+
+TREND_POINTS = 6  # the period itself and the 5 before it
+
+# SPEC §5 purpose templates: the North Star candidates, first one the catalog has wins.
+NORTH_STAR_BY_PURPOSE: dict[str | None, list[str]] = {
+    "sales": ["gmv", "repurchase_rate", "campaign_conversion_rate"],
+    "service": ["retention_d30", "resolution_rate", "nps"],
+    "content": ["ugc_count", "koc_count", "engaged_rate"],
+    "leads": ["qualified_leads", "leads"],
+    None: ["engaged_rate", "net_growth_rate"],
+}
+FALLBACK_NORTH_STAR = ["engaged_rate", "net_growth_rate", "members_end"]
+# Key KPIs on the overview, in this order, where the catalog has them.
+KEY_KPIS = ["members_end", "net_growth_rate", "churn_rate", "engaged_rate", "silent_ratio", "retention_d30", "gmv", "response_30m_rate"]
+FAMILIES = ["growth", "engagement", "value", "service", "content"]
+FAMILY_NAMES = {
+    "growth": ("增长与健康度", "Growth and health"),
+    "engagement": ("活跃与参与度", "Engagement"),
+    "value": ("价值与转化", "Value and conversion"),
+    "service": ("服务响应", "Service"),
+    "content": ("内容账号", "Content accounts"),
+}
+WEEKDAYS = (("周一", "Mon"), ("周二", "Tue"), ("周三", "Wed"), ("周四", "Thu"), ("周五", "Fri"), ("周六", "Sat"), ("周日", "Sun"))
+
+
+def not_available(zh: str, en: str, lang: str) -> dict[str, Any]:
+    return {"available": False, "reason": tr(zh, en, lang)}
+
+
+def not_yet(service: str, lang: str) -> dict[str, Any]:
+    return not_available(
+        f"暂不可用：{service} 模块尚未安装到此版本",
+        f"not available yet: the {service} module is not part of this build",
+        lang,
+    )
+
+
+def clean(v: Any) -> Any:
+    """JSON-safe scalar: NaN → None, numpy → Python, timestamps → ISO text."""
+    if v is None:
+        return None
+    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
+        try:
+            v = v.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+        return None
+    if isinstance(v, (pd.Timestamp, datetime)):
+        return v.isoformat(sep=" ")
+    if v is pd.NaT:
+        return None
+    return v
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): clean(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
+
+
+def fmt_value(v: Any, unit: str, lang: str = "zh-CN") -> str:
+    """How a value reads on a page: ratios as percent, money in yuan, n/a for null (SPEC §3)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "n/a"
+    if unit == "ratio":
+        return f"{v * 100:.1f}%"
+    if unit == "count":
+        return f"{v:,.0f}"
+    if unit == "yuan":
+        return f"¥{v:,.0f}" if abs(v) >= 1000 else f"¥{v:,.2f}"
+    if unit == "seconds":
+        return f"{v / 60:,.1f} {tr('分钟', 'min', lang)}" if v >= 120 else f"{v:,.0f} s"
+    if unit == "points":
+        return f"{v:,.1f}"
+    return f"{v:,.2f}"
+
+
+def parse_period_arg(label: str) -> Period:
+    """A period label, plus ``YYYY-Www+2`` for the bi-weekly review (the ISO week and the one after it)."""
+    s = label.strip()
+    if s.lower().endswith("+2"):
+        first = parse_period(s[:-2])
+        if first.grain != "week":
+            return parse_period(s)  # raises a helpful PeriodError
+        return range_period(first.start.date(), (first.end + timedelta(days=6)).date())
+    return parse_period(s)
+
+
+def sub_grain(p: Period) -> str:
+    """The bucket size for charts inside one period: days for ≤ 31 days, weeks up to a quarter, else months."""
+    if p.days <= 15:
+        return "day"
+    if p.days <= 62:
+        return "week"
+    return "month"
+
+
+def stage_of(created_at: Any, stage: Any, at: datetime) -> str | None:
+    """A community's stage at ``at``: the stored one, else derived from created_at (<3 months startup, 3–6 growth, ≥6 mature)."""
+    if isinstance(stage, str) and stage:
+        return stage
+    if created_at is None or (isinstance(created_at, float) and math.isnan(created_at)) or created_at is pd.NaT:
+        return None
+    c = pd.Timestamp(created_at).to_pydatetime()
+    months = (at.year - c.year) * 12 + (at.month - c.month) - (1 if at.day < c.day else 0)
+    if months < 3:
+        return "startup"
+    if months < 6:
+        return "growth"
+    return "mature"
+
+
+def _optional(module: str) -> Any | None:
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        if e.name and module.startswith(e.name):
+            return None
+        raise
+
+
+class ReportData:
+    """Data for pages and reports, with an in-memory cache per (periods, communities, metrics).
+
+    DuckDB connections are not safe for concurrent use from several threads, so every query runs under one lock.
+    """
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.catalog = load_catalog()
+        self.lock = threading.RLock()
+        self._cache: dict[tuple[Any, ...], Any] = {}
+
+    # -- plumbing ----------------------------------------------------------------------------------
+    def cached(self, key: tuple[Any, ...], fn: Callable[[], Any]) -> Any:
+        with self.lock:
+            if key not in self._cache:
+                if len(self._cache) > 256:
+                    self._cache.clear()
+                self._cache[key] = fn()
+            return self._cache[key]
+
+    def sql(self, query: str, params: list[Any] | None = None) -> pd.DataFrame:
+        with self.lock:
+            return self.ws.con.execute(query, params or []).df()
+
+    def has_rows(self, table: str) -> bool:
+        with self.lock:
+            try:
+                return self.ws.has_rows(table)
+            except Exception:  # a table of a newer schema missing in an old workspace
+                return False
+
+    def metrics(self, periods: list[Period], communities: list[str] | None, metrics: list[str] | None = None) -> pd.DataFrame:
+        """Metric values for the periods, computed once for every community (cached) and then cut to ``communities``."""
+        key = ("metrics", tuple(p.label for p in periods), tuple(metrics or ()))
+        df: pd.DataFrame = self.cached(key, lambda: metrics_for_periods(self.ws, periods, metrics=metrics))
+        if communities is None:
+            return df
+        return df[df.community_id.isin(communities)].reset_index(drop=True)
+
+    def community_metric_ids(self) -> list[str]:
+        return [m.id for m in self.catalog if m.level == "community" and not m.breakdown]
+
+    # -- communities -------------------------------------------------------------------------------
+    def communities(self) -> pd.DataFrame:
+        return self.cached(  # type: ignore[no-any-return]
+            ("communities",),
+            lambda: self.sql(
+                "SELECT community_id, name, platform, purpose, created_at, owner_staff_id, stage FROM communities ORDER BY community_id"
+            ),
+        )
+
+    def community_rows(self, allowed: list[str] | None, period: Period) -> list[dict[str, Any]]:
+        df = self.communities()
+        out = []
+        for r in df.to_dict(orient="records"):
+            if allowed is not None and r["community_id"] not in allowed:
+                continue
+            out.append(
+                {
+                    "community_id": r["community_id"],
+                    "name": r["name"],
+                    "platform": r["platform"],
+                    "purpose": clean(r["purpose"]),
+                    "stage": stage_of(r["created_at"], clean(r["stage"]), period.end),
+                    "owner_staff_id": clean(r["owner_staff_id"]),
+                }
+            )
+        return out
+
+    # -- periods -----------------------------------------------------------------------------------
+    def data_end(self) -> datetime:
+        def run() -> datetime:
+            cands: list[datetime] = []
+            for q in (
+                "SELECT max(joined_at) FROM members",
+                "SELECT max(left_at) FROM members",
+                "SELECT max(sent_at) FROM messages",
+                "SELECT max(paid_at) FROM orders",
+                "SELECT max(published_at) FROM posts",
+            ):
+                try:
+                    v = self.sql(q).iloc[0, 0]
+                except Exception:
+                    continue
+                if v is not None and not pd.isna(v):
+                    cands.append(pd.Timestamp(v).to_pydatetime())
+            return max(cands) if cands else datetime.now()
+
+        return self.cached(("data_end",), run)  # type: ignore[no-any-return]
+
+    def period_choices(self, lang: str) -> dict[str, Any]:
+        """Periods for the picker: recent weeks, two-week spans, months and quarters up to the data's end."""
+        end = self.data_end()
+        out: dict[str, list[dict[str, str]]] = {"week": [], "biweek": [], "month": [], "quarter": []}
+        w = period_of("week", end)
+        for _ in range(12):
+            out["week"].append({"label": w.label, "text": f"{w.label} ({w.start:%m-%d}–{(w.end - timedelta(days=1)):%m-%d})"})
+            w = w.previous()
+        w = period_of("week", end).previous()
+        for _ in range(6):
+            two = range_period(w.start.date(), (w.end + timedelta(days=6)).date())
+            out["biweek"].append({"label": two.label, "text": f"{w.label}+2 ({two.start:%m-%d}–{(two.end - timedelta(days=1)):%m-%d})"})
+            w = w.previous().previous()
+        m = period_of("month", end)
+        for _ in range(12):
+            out["month"].append({"label": m.label, "text": m.label})
+            m = m.previous()
+        q = period_of("quarter", end)
+        for _ in range(4):
+            out["quarter"].append({"label": q.label, "text": q.label})
+            q = q.previous()
+        default = period_of("month", end)
+        if end - default.start < timedelta(days=7):  # a month barely started: show the last full one
+            default = default.previous()
+        return {"default": default.label, "data_end": end.isoformat(sep=" "), "choices": out}
+
+    # -- plans, benchmarks, status -----------------------------------------------------------------
+    def plan_for(self, community_id: str, period: Period) -> dict[str, Any] | None:
+        """The stored KPI plan of a community as {north_star, targets: {metric: {value, deadline}}}, when plans exist."""
+        mod = _optional("qunkpi.plans")
+        if mod is None:
+            return None
+        getter = getattr(mod, "plan_summary", None)
+        if getter is None:
+            return None
+        with self.lock:
+            got = getter(self.ws, community_id)
+        return got if isinstance(got, dict) else None
+
+    def north_star(self, purpose: str | None, plan: dict[str, Any] | None) -> str:
+        if plan and plan.get("north_star") in self.catalog:
+            return str(plan["north_star"])
+        for mid in [*NORTH_STAR_BY_PURPOSE.get(purpose, []), *FALLBACK_NORTH_STAR]:
+            if mid in self.catalog:
+                return mid
+        return self.community_metric_ids()[0]
+
+    def benchmark_for(self, m: MetricDef, purpose: str | None, stage: str | None) -> Benchmark | None:
+        fits = [b for b in m.benchmarks if b.applies(purpose, stage)]
+        # the most specific one: purpose and stage both set beat one set beat none
+        fits.sort(key=lambda b: -((b.purpose is not None) + (b.stage is not None)))
+        return fits[0] if fits else None
+
+    def kpi(
+        self,
+        mid: str,
+        value: Any,
+        prev: Any,
+        purpose: str | None,
+        stage: str | None,
+        plan: dict[str, Any] | None,
+        lang: str,
+        reason: Any = None,
+    ) -> dict[str, Any]:
+        m = self.catalog[mid]
+        bench = self.benchmark_for(m, purpose, stage)
+        target = None
+        if plan and isinstance(plan.get("targets"), dict) and mid in plan["targets"]:
+            target = plan["targets"][mid]
+        value = clean(value)
+        prev = clean(prev)
+        status, status_text = self.status(m, value, target, bench, lang)
+        delta = value - prev if value is not None and prev is not None else None
+        return {
+            "metric": mid,
+            "name": m.name(lang),
+            "family": m.family,
+            "kind": m.kind,
+            "unit": m.unit,
+            "direction": m.direction,
+            "value": value,
+            "text": fmt_value(value, m.unit, lang),
+            "reason": clean(reason) if value is None else None,
+            "previous": prev,
+            "previous_text": fmt_value(prev, m.unit, lang),
+            "delta": delta,
+            "benchmark": None if bench is None else {"op": bench.op, "value": bench.value, "text": bench.text(), "source": bench.source, "note": bench.note_en if lang == "en" else bench.note_zh},
+            "target": target,
+            "status": status,
+            "status_text": status_text,
+            "definition": m.definition(lang),
+        }
+
+    def status(self, m: MetricDef, value: Any, target: dict[str, Any] | None, bench: Benchmark | None, lang: str) -> tuple[str, str]:
+        """on_track / at_risk / off_track against a plan target (within 10% of it = at risk); met / below against a benchmark."""
+        if value is None:
+            return "na", tr("无数据", "no data", lang)
+        if target and target.get("value") is not None:
+            tv = float(target["value"])
+            higher = m.direction != "lower"
+            if (value >= tv) if higher else (value <= tv):
+                return "on_track", tr("达标", "on track", lang)
+            gap = abs(value - tv) / abs(tv) if tv else 1.0
+            if gap <= 0.10:
+                return "at_risk", tr("有风险", "at risk", lang)
+            return "off_track", tr("未达标", "off track", lang)
+        if bench is not None:
+            ok = bench.met(value)
+            if ok:
+                return "met", tr("达到基准", "meets benchmark", lang)
+            return "below", tr("未达基准", "below benchmark", lang)
+        return "none", tr("未设目标", "no target", lang)
+
+    # -- alerts ------------------------------------------------------------------------------------
+    def alerts(self, period: Period, communities: list[str] | None, lang: str) -> dict[str, Any]:
+        mod = _optional("qunkpi.alerts")
+        fn = getattr(mod, "evaluate_alerts", None) if mod else None
+        if fn is None:
+            return not_yet(tr("诊断预警", "alerts", lang), lang)
+        if communities is not None and not communities:
+            return {"available": True, "items": []}
+
+        def run() -> list[dict[str, Any]]:
+            with self.lock:
+                got = fn(self.ws, period.label, communities=communities)
+            return _alert_rows(got)
+
+        items = self.cached(("alerts", period.label, tuple(communities) if communities is not None else None), run)
+        return {"available": True, "items": items}
+
+    # -- overview ----------------------------------------------------------------------------------
+    def overview(self, period: Period, allowed: list[str] | None, lang: str) -> dict[str, Any]:
+        comms = self.community_rows(allowed, period)
+        ids = [c["community_id"] for c in comms]
+        periods = [*trailing(period, TREND_POINTS - 1), period]
+        df = self.metrics(periods, ids, None)
+        vals = df[df.breakdown.isna()] if len(df) else df
+        alerts = self.alerts(period, ids, lang)
+        rows = []
+        for c in comms:
+            cid = c["community_id"]
+            sub = vals[vals.community_id == cid] if len(vals) else vals
+            plan = self.plan_for(cid, period)
+            ns = self.north_star(c["purpose"], plan)
+            kpis = []
+            for mid in [ns, *[k for k in KEY_KPIS if k in self.catalog and k != ns]]:
+                series = _series(sub, mid, periods)
+                cur = series[-1]
+                prev = series[-2] if len(series) > 1 else None
+                reason = _reason(sub, mid, period.label)
+                k = self.kpi(mid, cur, prev, c["purpose"], c["stage"], plan, lang, reason)
+                k["trend"] = series
+                kpis.append(k)
+            n_alerts = None
+            if alerts.get("available"):
+                n_alerts = sum(1 for a in alerts["items"] if a.get("community_id") == cid)
+            rows.append({**c, "north_star": kpis[0], "kpis": kpis[1:], "alert_count": n_alerts, "has_plan": plan is not None})
+        return {
+            "period": _period_json(period),
+            "previous": _period_json(period.previous()),
+            "trend_periods": [p.label for p in periods],
+            "communities": rows,
+            "alerts_available": bool(alerts.get("available")),
+            "alerts_reason": alerts.get("reason"),
+        }
+
+    # -- one community -----------------------------------------------------------------------------
+    def community(self, cid: str, period: Period, lang: str) -> dict[str, Any]:
+        info = next(iter(self.community_rows([cid], period)), None)
+        if info is None:
+            raise KeyError(cid)
+        periods = [*trailing(period, TREND_POINTS - 1), period]
+        df = self.metrics(periods, [cid], None)
+        vals = df[df.breakdown.isna()] if len(df) else df
+        plan = self.plan_for(cid, period)
+        ns = self.north_star(info["purpose"], plan)
+        families: dict[str, list[dict[str, Any]]] = {}
+        for mid in self.community_metric_ids():
+            m = self.catalog[mid]
+            if m.auxiliary and mid not in ("members_start", "members_end"):
+                continue
+            series = _series(vals, mid, periods)
+            k = self.kpi(mid, series[-1], series[-2], info["purpose"], info["stage"], plan, lang, _reason(vals, mid, period.label))
+            k["trend"] = series
+            families.setdefault(m.family, []).append(k)
+        fam_out = [
+            {"family": f, "name": tr(*FAMILY_NAMES[f], lang=lang), "metrics": families[f]} for f in FAMILIES if f in families
+        ]
+        ns_kpi = next((k for f in fam_out for k in f["metrics"] if k["metric"] == ns), None)
+        if ns_kpi is None:
+            series = _series(vals, ns, periods)
+            ns_kpi = self.kpi(ns, series[-1], series[-2], info["purpose"], info["stage"], plan, lang)
+            ns_kpi["trend"] = series
+        return {
+            "community": info,
+            "period": _period_json(period),
+            "previous": _period_json(period.previous()),
+            "trend_periods": [p.label for p in periods],
+            "plan": {"available": plan is not None, "north_star": ns, "reason": None if plan else tr(
+                "尚未制定 KPI 计划：北极星指标按群定位默认选择，参考线为种子文档基准（`qunkpi plan` 可制定目标）",
+                "no KPI plan yet: the North Star is the default for the community's purpose and reference lines are the seeds' benchmarks (`qunkpi plan` sets targets)",
+                lang,
+            )},
+            "north_star": ns_kpi,
+            "families": fam_out,
+            "waterfall": self.waterfall(cid, period, lang),
+            "sources": self.sources(cid, period, df, lang),
+            "alerts": self.alerts(period, [cid], lang),
+        }
+
+    def waterfall(self, cid: str, period: Period, lang: str) -> dict[str, Any]:
+        buckets = period.split(sub_grain(period))
+        df = self.metrics(buckets, [cid], ["members_start", "members_end", "joins", "leaves"])
+        if not len(df) or df["value"].isna().all():
+            return not_available("缺少成员数据", "no membership data", lang)
+        v = df.set_index(["period", "metric"])["value"]
+
+        def g(label: str, mid: str) -> float:
+            x = v.get((label, mid))
+            return float(x) if x is not None and not pd.isna(x) else 0.0
+
+        rows = [{"bucket": b.label, "joins": g(b.label, "joins"), "leaves": g(b.label, "leaves")} for b in buckets]
+        return {
+            "available": True,
+            "start": g(buckets[0].label, "members_start"),
+            "end": g(buckets[-1].label, "members_end"),
+            "buckets": rows,
+        }
+
+    def sources(self, cid: str, period: Period, df: pd.DataFrame, lang: str) -> dict[str, Any]:
+        if "source_share" not in self.catalog:
+            return not_yet(tr("来源渠道", "source channels", lang), lang)
+        sub = df[(df.metric == "source_share") & (df.period == period.label) & df.breakdown.notna()] if len(df) else df
+        if not len(sub):
+            return not_available("本周期没有新入群", "no joins in this period", lang)
+        joins = _series(df[df.breakdown.isna()], "joins", [period])[0] or 0
+        items = [
+            {"channel": r["breakdown"], "share": clean(r["value"]), "joins": round((clean(r["value"]) or 0) * joins)}
+            for r in sub.to_dict(orient="records")
+        ]
+        items.sort(key=lambda r: -(r["share"] or 0))
+        return {"available": True, "items": items}
+
+    def chat_heatmap(self, cid: str, period: Period, lang: str) -> dict[str, Any]:
+        """Member messages by hour × weekday (countable messages: not recalled, not system; staff excluded)."""
+        if not self.has_rows("messages"):
+            return not_available("缺少消息数据（messages 表为空）", "no message data (the messages table is empty)", lang)
+        staff_ids = [self.ws.person_id(s) for s in self.ws.settings.staff_ids]
+        df = self.sql(
+            """
+            WITH staff_spell AS (SELECT DISTINCT member_id FROM members WHERE community_id = ? AND (is_staff OR role = 'staff'))
+            SELECT CAST(isodow(sent_at) AS INTEGER) AS dow, CAST(hour(sent_at) AS INTEGER) AS hour, count(*) AS n
+            FROM messages m
+            WHERE community_id = ? AND sent_at >= ? AND sent_at < ? AND NOT coalesce(recalled, false) AND msg_type <> 'system'
+              AND sender_id NOT IN (SELECT member_id FROM staff_spell)
+              AND sender_id NOT IN (SELECT staff_id FROM staff)
+              AND NOT list_contains(?, sender_id)
+            GROUP BY 1, 2 ORDER BY 1, 2
+            """,
+            [cid, cid, period.start, period.end, staff_ids],
+        )
+        cells = [[int(r.hour), int(r.dow) - 1, int(r.n)] for r in df.itertuples()]
+        return {
+            "available": True,
+            "weekdays": [tr(z, e, lang) for z, e in WEEKDAYS],
+            "hours": [f"{h:02d}" for h in range(24)],
+            "cells": cells,
+            "total": int(sum(c[2] for c in cells)),
+        }
+
+    def activities(self, cid: str, period: Period, lang: str) -> dict[str, Any]:
+        """Activities starting in the period: notified, distinct non-staff participants, participation, conversion."""
+        if not self.has_rows("activities"):
+            return not_available("缺少活动数据（activities 表为空）", "no activity data (the activities table is empty)", lang)
+        has_orders = self.has_rows("orders")
+        staff_ids = [self.ws.person_id(s) for s in self.ws.settings.staff_ids]
+        conv = (
+            """(SELECT count(DISTINCT o.customer_id) FROM orders o
+                 WHERE a.campaign_code IS NOT NULL AND o.campaign_code = a.campaign_code
+                   AND o.paid_at >= a.start_at AND o.paid_at < a.end_at + INTERVAL 7 DAY
+                   AND o.customer_id NOT IN (SELECT member_id FROM staff_spell)
+                   AND o.customer_id NOT IN (SELECT staff_id FROM staff))"""
+            if has_orders
+            else "NULL"
+        )
+        df = self.sql(
+            f"""
+            WITH staff_spell AS (SELECT DISTINCT member_id FROM members WHERE community_id = ? AND (is_staff OR role = 'staff'))
+            SELECT a.activity_id, a.name, a.kind, a.start_at, a.end_at, a.notified_count, a.cost, a.campaign_code,
+              (SELECT count(DISTINCT p.member_id) FROM activity_participants p
+                WHERE p.activity_id = a.activity_id AND p.member_id NOT IN (SELECT member_id FROM staff_spell)
+                  AND p.member_id NOT IN (SELECT staff_id FROM staff) AND NOT list_contains(?, p.member_id)) AS participants,
+              {conv} AS buyers
+            FROM activities a
+            WHERE a.community_id = ? AND a.start_at >= ? AND a.start_at < ?
+            ORDER BY a.start_at
+            """,
+            [cid, staff_ids, cid, period.start, period.end],
+        )
+        items = []
+        for r in records(df):
+            n = r["notified_count"] or 0
+            r["participation_rate"] = r["participants"] / n if n else None
+            r["conversion_rate"] = (r["buyers"] / n if n else None) if r.get("campaign_code") and r["buyers"] is not None else None
+            r["participation_text"] = fmt_value(r["participation_rate"], "ratio", lang)
+            r["conversion_text"] = fmt_value(r["conversion_rate"], "ratio", lang)
+            items.append(r)
+        return {"available": True, "items": items}
+
+    def topics(self, cid: str, period: Period, lang: str) -> dict[str, Any]:
+        mod = _optional("qunkpi.classify.topics")
+        fn = getattr(mod, "topic_table", None) if mod else None
+        if fn is None:
+            return not_yet(tr("话题提取", "topics", lang), lang)
+        if not self.has_rows("messages"):
+            return not_available("缺少消息数据", "no message data", lang)
+
+        def run() -> list[dict[str, Any]]:
+            with self.lock:
+                got = fn(self.ws, period.start, period.end, community_id=cid, top=20)
+            return records(got) if isinstance(got, pd.DataFrame) else [dict(x) for x in got]
+
+        return {"available": True, "items": self.cached(("topics", cid, period.label), run)}
+
+    def cohorts(self, cid: str, period: Period, lang: str) -> dict[str, Any]:
+        mod = _optional("qunkpi.cohorts")
+        fn = None
+        if mod is not None:
+            fn = getattr(mod, "retention_matrix", None) or getattr(mod, "cohort_retention", None)
+        if fn is None:
+            return not_yet(tr("留存分群", "cohort retention", lang), lang)
+
+        def run() -> dict[str, Any]:
+            with self.lock:
+                got = fn(self.ws, period.label, community_id=cid)
+            return _cohort_json(got)
+
+        return {"available": True, **self.cached(("cohorts", cid, period.label), run)}
+
+    def member_lists(self, cid: str, period: Period, lang: str) -> dict[str, Any]:
+        mod = _optional("qunkpi.members")
+        if mod is None:
+            return not_yet(tr("成员名单", "member lists", lang), lang)
+        out: dict[str, Any] = {"available": True, "lists": {}}
+        for kind in ("silent", "koc", "churn_risk"):
+            df = self.member_list(cid, period, kind)
+            out["lists"][kind] = {"count": None if df is None else len(df), "rows": [] if df is None else records(df.head(50))}
+        return out
+
+    def member_list(self, cid: str, period: Period, kind: str) -> pd.DataFrame | None:
+        mod = _optional("qunkpi.members")
+        fn = getattr(mod, "member_list", None) if mod else None
+        if fn is None:
+            fn = getattr(mod, f"{kind}_members", None) if mod else None
+            if fn is None:
+                return None
+
+            def run1() -> pd.DataFrame:
+                with self.lock:
+                    return fn(self.ws, period.label, community_id=cid)  # type: ignore[no-any-return]
+
+            return self.cached(("members", kind, cid, period.label), run1)  # type: ignore[no-any-return]
+
+        def run() -> pd.DataFrame:
+            with self.lock:
+                return fn(self.ws, kind, period.label, community_id=cid)  # type: ignore[no-any-return]
+
+        return self.cached(("members", kind, cid, period.label), run)  # type: ignore[no-any-return]
+
+    # -- content accounts --------------------------------------------------------------------------
+    def accounts(self, allowed: list[str] | None) -> list[str]:
+        ids: set[str] = set()
+        for t, col in (("posts", "account_id"), ("account_daily", "account_id")):
+            if self.has_rows(t):
+                ids |= set(self.sql(f"SELECT DISTINCT {col} AS a FROM {t}")["a"].astype(str))
+        return sorted(a for a in ids if allowed is None or a in allowed)
+
+    def content(self, period: Period, allowed: list[str] | None, lang: str) -> dict[str, Any]:
+        accts = self.accounts(allowed)
+        if not accts:
+            return not_available(
+                "没有可见的内容账号数据（posts / account_daily 表为空，或没有分配给你的账号）",
+                "no content-account data you may see (posts / account_daily are empty, or none is assigned to you)",
+                lang,
+            )
+        posts = pd.DataFrame()
+        if self.has_rows("posts"):
+            posts = self.sql(
+                """SELECT account_id, post_id, kind, published_at, title, is_original, delivered, read_users,
+                          share_users, reads_from_share, favorite_users, completion_rate
+                   FROM posts WHERE published_at >= ? AND published_at < ? AND list_contains(?, account_id)
+                   ORDER BY published_at DESC""",
+                [period.start, period.end, accts],
+            )
+        rows = []
+        for r in records(posts):
+            r["open_rate"] = _div(r["read_users"], r["delivered"])
+            r["share_rate"] = _div(r["share_users"], r["read_users"])
+            r["secondary_share"] = _div(r["reads_from_share"], r["read_users"])
+            for k in ("open_rate", "share_rate", "secondary_share"):
+                r[k + "_text"] = fmt_value(r[k], "ratio", lang)
+            r["quality"] = r["secondary_share"] is not None and r["secondary_share"] > 0.30
+            rows.append(r)
+        funnel_keys = [
+            ("delivered", tr("送达", "delivered", lang)),
+            ("read_users", tr("阅读", "read", lang)),
+            ("share_users", tr("分享", "shared", lang)),
+            ("reads_from_share", tr("分享带来的阅读", "read from shares", lang)),
+        ]
+        funnel = [{"stage": name, "value": float(posts[k].fillna(0).sum()) if len(posts) else 0.0} for k, name in funnel_keys]
+        followers: dict[str, Any] = not_available("缺少粉丝日数据（account_daily 表为空）", "no follower data (account_daily is empty)", lang)
+        if self.has_rows("account_daily"):
+            fd = self.sql(
+                """SELECT account_id, CAST(day AS DATE) AS day, max(followers_total) AS followers_total,
+                          sum(new_followers) AS new_followers, sum(unfollows) AS unfollows
+                   FROM account_daily WHERE day >= ? AND day < ? AND list_contains(?, account_id)
+                   GROUP BY 1, 2 ORDER BY 1, 2""",
+                [period.start.date(), period.end.date(), accts],
+            )
+            followers = {"available": True, "rows": records(fd)}
+        return {"available": True, "period": _period_json(period), "accounts": accts, "posts": rows, "funnel": funnel, "followers": followers}
+
+    # -- appraisal ---------------------------------------------------------------------------------
+    def appraisal(self, period: Period, lang: str) -> dict[str, Any]:
+        mod = _optional("qunkpi.appraisal")
+        fn = getattr(mod, "appraise", None) if mod else None
+        if fn is None:
+            return not_yet(tr("员工考核", "staff appraisal", lang), lang)
+
+        def run() -> list[dict[str, Any]]:
+            with self.lock:
+                got = fn(self.ws, period.label)
+            return records(got) if isinstance(got, pd.DataFrame) else [dict(x) for x in got]
+
+        return {"available": True, "rows": self.cached(("appraisal", period.label), run)}
+
+    def staff(self) -> pd.DataFrame:
+        return self.cached(("staff",), lambda: self.sql("SELECT staff_id, name, role, team FROM staff ORDER BY staff_id"))  # type: ignore[no-any-return]
+
+    # -- glossary ----------------------------------------------------------------------------------
+    def glossary(self, lang: str) -> list[dict[str, Any]]:
+        out = []
+        for m in self.catalog:
+            out.append(
+                {
+                    "id": m.id,
+                    "name": m.name(lang),
+                    "name_zh": m.zh,
+                    "name_en": m.en,
+                    "family": m.family,
+                    "family_name": tr(*FAMILY_NAMES[m.family], lang=lang),
+                    "kind": m.kind,
+                    "unit": m.unit,
+                    "direction": m.direction,
+                    "level": m.level,
+                    "tables": m.tables,
+                    "definition": m.definition(lang),
+                    "formula": m.formula,
+                    "benchmarks": [
+                        {
+                            "text": b.text(),
+                            "purpose": b.purpose,
+                            "stage": b.stage,
+                            "account_type": b.account_type,
+                            "source": b.source,
+                            "note": b.note_en if lang == "en" else b.note_zh,
+                        }
+                        for b in m.benchmarks
+                    ],
+                }
+            )
+        return out
+
+
+# -- helpers -----------------------------------------------------------------------------------------
+def _div(a: Any, b: Any) -> float | None:
+    if a is None or b is None or not b:
+        return None
+    return float(a) / float(b)
+
+
+def _series(vals: pd.DataFrame, mid: str, periods: list[Period]) -> list[Any]:
+    if not len(vals):
+        return [None for _ in periods]
+    sub = vals[vals.metric == mid].set_index("period")["value"]
+    return [clean(sub.get(p.label)) for p in periods]
+
+
+def _reason(vals: pd.DataFrame, mid: str, label: str) -> Any:
+    if not len(vals):
+        return None
+    sub = vals[(vals.metric == mid) & (vals.period == label)]
+    return clean(sub["reason"].iloc[0]) if len(sub) else None
+
+
+def _period_json(p: Period) -> dict[str, Any]:
+    return {"label": p.label, "grain": p.grain, "start": p.start.isoformat(), "end": p.end.isoformat(), "days": p.days}
+
+
+def _alert_rows(got: Any) -> list[dict[str, Any]]:
+    if isinstance(got, pd.DataFrame):
+        return records(got)
+    out = []
+    for a in got or []:
+        if isinstance(a, dict):
+            out.append({k: clean(v) for k, v in a.items()})
+        elif hasattr(a, "model_dump"):
+            out.append({k: clean(v) for k, v in a.model_dump().items()})
+        elif hasattr(a, "__dataclass_fields__"):
+            import dataclasses
+
+            out.append({k: clean(v) for k, v in dataclasses.asdict(a).items()})
+        else:
+            out.append({"text": str(a)})
+    return out
+
+
+def _cohort_json(got: Any) -> dict[str, Any]:
+    if isinstance(got, pd.DataFrame):
+        return {"rows": records(got)}
+    if isinstance(got, dict):
+        return {k: v for k, v in got.items()}
+    return {"rows": list(got)}

@@ -1,0 +1,66 @@
+"""The FastAPI application: ``create_app(workspace_path)``; ``qunkpi serve`` runs it with uvicorn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from qunkpi.errors import QunkpiError
+from qunkpi.reports.data import ReportData
+from qunkpi.web.auth import Sessions, UserStore, session_secret
+from qunkpi.web.deps import AppState
+from qunkpi.web.security import SecurityHeaders
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(workspace_path: str | Path, *, secure_cookies: bool = False) -> FastAPI:
+    """Open the workspace read-only and build the app (pages under /, JSON API under /api/v1)."""
+    from qunkpi.web.routes import api, pages
+    from qunkpi.workspace import Workspace
+
+    wp = Path(workspace_path)
+    ws = Workspace.open(wp, read_only=True)
+    app = FastAPI(
+        title="qunkpi 群KPI API",
+        version="1",
+        description="JSON API of the qunkpi dashboard. Every route needs a logged-in session (cookie from POST /login).",
+        docs_url=None,  # FastAPI's Swagger UI loads from a CDN; /api/v1/docs is an offline page instead
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.qunkpi = AppState(
+        data=ReportData(ws),
+        users=UserStore(wp),
+        sessions=Sessions(session_secret(wp)),
+        secure_cookies=secure_cookies,
+    )
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse | RedirectResponse:
+        if request.url.path.startswith("/api/") or request.url.path.startswith("/static/"):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        if exc.status_code == 401:
+            nxt = request.url.path + (("?" + request.url.query) if request.url.query else "")
+            from urllib.parse import quote
+
+            return RedirectResponse(f"/login?next={quote(nxt)}", status_code=303)
+        return pages.error_page(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(QunkpiError)
+    async def _domain_error(request: Request, exc: QunkpiError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.on_event("shutdown")
+    def _close() -> None:
+        ws.close()
+
+    return app

@@ -1,0 +1,1 @@
+"""Routers: ``pages`` (HTML shells, login) and ``api`` (JSON under /api/v1)."""
