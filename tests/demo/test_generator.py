@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -168,7 +169,9 @@ def test_referential_integrity(tiny: Data) -> None:
         assert r["staff_id"] in staff
     # messages: community, senders, replies to earlier messages of the same community
     idx = {mid: i for i, mid in enumerate(tiny.m["message_id"])}
-    for i, (cid, sender, reply) in enumerate(zip(tiny.m["community_id"], tiny.m["sender_id"], tiny.m["reply_to"], strict=True)):
+    for i, (cid, sender, reply) in enumerate(
+        zip(tiny.m["community_id"], tiny.m["sender_id"], tiny.m["reply_to"], strict=True)
+    ):
         assert cid in comms
         assert (cid, sender) in spells
         if reply is not None:
@@ -190,7 +193,7 @@ def test_times_in_range(tiny: Data) -> None:
         by_person[(r["community_id"], r["member_id"])].append((j, left))
     for spans in by_person.values():  # spells of one person never overlap
         spans.sort()
-        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
     for a in t["activities"]:
         assert W0 <= ts(a["start_at"]) < ts(a["end_at"]) < W1
     for name, col in (("orders", "paid_at"), ("surveys", "answered_at"), ("leads", "created_at")):
@@ -213,7 +216,12 @@ def test_bad_scale(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- scenario content
 
-FILLER = set(tx.combos(tx.FILLER_CORES, tx.FILLER_SUFFIXES)) | set(tx.GREETING_MORNING) | set(tx.GREETING_EVENING)
+FILLER = (
+    set(tx.combos(tx.FILLER_CORES, tx.FILLER_SUFFIXES))
+    | set(tx.GREETING_MORNING)
+    | set(tx.GREETING_DAY)
+    | set(tx.GREETING_EVENING)
+)
 
 
 def test_communities_cover_purposes_stages_platforms(tiny: Data) -> None:
@@ -251,12 +259,27 @@ def test_members_scenarios(tiny: Data) -> None:
 def test_message_proportions(tiny: Data) -> None:
     m = tiny.m
     staff = tiny.staff_ids
-    member = [i for i, (s, ty) in enumerate(zip(m["sender_id"], m["msg_type"], strict=True)) if s not in staff and ty != "system"]
+    member = [
+        i
+        for i, (s, ty) in enumerate(zip(m["sender_id"], m["msg_type"], strict=True))
+        if s not in staff and ty != "system"
+    ]
     filler = [i for i in member if m["msg_type"][i] in ("emotion", "redpacket") or m["text"][i] in FILLER]
     share = len(filler) / len(member)
     assert 0.2 <= share <= 0.6, share
     assert any(m["recalled"])
-    assert {"text", "image", "link", "video", "file", "emotion", "redpacket", "vote", "system", "voice"} <= set(m["msg_type"])
+    assert {
+        "text",
+        "image",
+        "link",
+        "video",
+        "file",
+        "emotion",
+        "redpacket",
+        "vote",
+        "system",
+        "voice",
+    } <= set(m["msg_type"])
     texts = [x for x in m["text"] if x]
     assert any(x.endswith(("？", "?")) for x in texts)
     assert any(x.startswith(("请问", "有没有人知道")) and not x.endswith(("？", "?")) for x in texts)
@@ -272,7 +295,9 @@ def test_spam_flooding(tiny: Data) -> None:
         if x:
             groups[(cid, s, x)].append(when)
     floods = [
-        k for k, v in groups.items() if len(v) >= 3 and any((b - a).total_seconds() <= 600 for a, b in zip(v, v[2:], strict=False))
+        k
+        for k, v in groups.items()
+        if len(v) >= 3 and any((b - a).total_seconds() <= 600 for a, b in zip(v, v[2:], strict=False))
     ]
     assert floods
     assert any(re.search(r"加微|vx|V❤|加我V|加微信", k[2]) for k in floods)
@@ -319,7 +344,15 @@ def test_business_tables(tiny: Data) -> None:
     buyers = Counter(o["customer_id"] for o in orders)
     assert any(n >= 2 for n in buyers.values())
     acts = t["activities"]
-    assert {a["kind"] for a in acts} >= {"topic", "checkin", "lecture", "webinar", "lottery", "bounty", "promotion"}
+    assert {a["kind"] for a in acts} >= {
+        "topic",
+        "checkin",
+        "lecture",
+        "webinar",
+        "lottery",
+        "bounty",
+        "promotion",
+    }
     assert any(a["planned_start_at"] and a["planned_start_at"] != a["start_at"] for a in acts)
     codes = {a["campaign_code"] for a in acts if a["kind"] == "promotion"}
     assert codes and "" not in codes
@@ -331,7 +364,13 @@ def test_business_tables(tiny: Data) -> None:
     arts = [p for p in t["posts"] if p["kind"] == "article"]
     rate = sum(int(p["read_users"]) for p in arts) / sum(int(p["delivered"]) for p in arts)
     assert 0.03 <= rate <= 0.08
-    assert {r["kind"] for r in t["staff_logs"]} >= {"interview", "topic", "sop_check", "profile_update", "proposal"}
+    assert {r["kind"] for r in t["staff_logs"]} >= {
+        "interview",
+        "topic",
+        "sop_check",
+        "profile_update",
+        "proposal",
+    }
     assert {r["account_id"] for r in t["account_daily"]} == {"mp_brand", "sph_brand"}
 
 

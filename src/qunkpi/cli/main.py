@@ -49,6 +49,7 @@ def init_cmd(
 _COMMAND_MODULES = [
     "qunkpi.cli.import_cmd",
     "qunkpi.cli.metrics_cmd",
+    "qunkpi.cli.cohorts_cmd",
     "qunkpi.cli.demo_cmd",
     "qunkpi.cli.classify_cmd",
     "qunkpi.cli.members_cmd",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from qunkpi.engine.context import Ctx
-from qunkpi.engine.periods import Period, month_period, parse_period
+from qunkpi.engine.periods import Period, parse_period
 from qunkpi.errors import PeriodError, QunkpiError
 from qunkpi.i18n import tr
 

@@ -10,9 +10,9 @@ import numpy as np
 from qunkpi.demo.common import (
     DAY,
     HOUR,
+    I64,
     MINUTE,
     NEVER,
-    I64,
     add_months,
     date_seconds,
     month_label,
@@ -46,7 +46,13 @@ class Activity:
 
 
 TOPICS = {
-    "fitness": ("减脂期怎么点外卖", "你的平台期是怎么突破的", "最难戒掉的零食", "晒晒你的轻食早餐", "运动后吃什么"),
+    "fitness": (
+        "减脂期怎么点外卖",
+        "你的平台期是怎么突破的",
+        "最难戒掉的零食",
+        "晒晒你的轻食早餐",
+        "运动后吃什么",
+    ),
     "parenting": ("宝宝睡整觉的秘诀", "辅食翻车现场", "二胎怎么平衡", "带娃神器分享"),
     "b2b": ("变频板常见故障排查", "新能效标准下的选型", "降本增效的实践", "出口认证那些坑"),
     "software": ("你最常用的快捷键", "最想要的新功能", "数据备份习惯"),
@@ -56,7 +62,11 @@ TOPICS = {
 LECTURES = {
     "fitness": ("营养师直播：外卖怎么点才不胖", "教练直播：跑步不伤膝", "营养师直播：平台期饮食调整"),
     "parenting": ("儿科医生直播答疑", "育儿专家讲座：如何添加辅食", "早教老师直播：亲子阅读"),
-    "b2b": ("线上研讨会：变频技术在家电配件中的应用", "线上研讨会：新能效标准解读", "线上研讨会：压缩机选型实务"),
+    "b2b": (
+        "线上研讨会：变频技术在家电配件中的应用",
+        "线上研讨会：新能效标准解读",
+        "线上研讨会：压缩机选型实务",
+    ),
     "software": ("新功能直播：团队协作", "新功能直播：自动化报表", "产品经理直播答疑"),
     "reading": ("作者分享会", "共读复盘直播", "书友线下分享会"),
     "retail": ("好物直播间",),
@@ -64,7 +74,9 @@ LECTURES = {
 BOOKS = ("被讨厌的勇气", "置身事内", "人类简史", "活着", "原则", "非暴力沟通", "额尔古纳河右岸")
 
 
-def plan_activities(c: Community, spells: Spells, w0: int, w1: int, rng: np.random.Generator) -> list[Activity]:
+def plan_activities(
+    c: Community, spells: Spells, w0: int, w1: int, rng: np.random.Generator
+) -> list[Activity]:
     """A monthly activity calendar by theme, plus the 618 / Double 11 sales if they fall in range."""
     theme = c.theme
     lo = max(c.created + 3 * DAY, w0)
@@ -119,24 +131,25 @@ def plan_activities(c: Community, spells: Spells, w0: int, w1: int, rng: np.rand
             plan.append(("lottery", "晒单抽奖", at(27), 20, 2))
             if mi % 2 == 0:
                 plan.append(("topic", f"话题：{TOPICS[theme][mi % 2]}", at(15), 20, 0.1))
-        if theme == "retail" or c.purpose == "sales":
-            if m == 6:
-                plan.append(("promotion", "618年中大促", date_seconds(y, 6, 1), 20, 17.2))
-            if m == 10:
-                plan.append(("promotion", "双11狂欢购", date_seconds(y, 10, 31), 20, 11.2))
         y, m = add_months(y, m, 1)
         mi += 1
 
+    if c.purpose == "sales":  # the big e-commerce dates, clipped to the community's life
+        y0 = int(np.datetime64(lo, "s").astype("datetime64[Y]").astype(np.int64)) + 1970
+        y1 = int(np.datetime64(w1, "s").astype("datetime64[Y]").astype(np.int64)) + 1970
+        for yy in range(y0 - 1, y1 + 1):
+            for name, s0, s1 in (
+                ("618年中大促", date_seconds(yy, 6, 1) + 20 * HOUR, date_seconds(yy, 6, 19) - 1),
+                ("双11狂欢购", date_seconds(yy, 10, 31) + 20 * HOUR, date_seconds(yy, 11, 12) - 1),
+            ):
+                start = max(s0, (lo // DAY + 1) * DAY + 10 * HOUR)
+                if min(s1, w1 - 1) - start >= 3 * DAY:
+                    plan.append(("promotion", name, start, 0, (s1 + 1 - start) / DAY))
     acts: list[Activity] = []
     present_staff = spells.kind == KIND_STAFF
     for kind, name, day_start, hour, dur_days in sorted(plan, key=lambda p: (p[2], p[0])):
         start = int(day_start + hour * HOUR)
-        if kind == "promotion" and name.startswith("双11"):
-            end = date_seconds(int(np.datetime64(start, "s").astype(object).year), 11, 12) - 1
-        elif kind == "promotion" and name.startswith("618"):
-            end = date_seconds(int(np.datetime64(start, "s").astype(object).year), 6, 19) - 1
-        else:
-            end = int(start + dur_days * DAY) - 1
+        end = int(start + dur_days * DAY) - 1
         if start < lo or start >= w1 - HOUR:
             continue
         end = min(end, w1 - 1)
@@ -164,9 +177,26 @@ def plan_activities(c: Community, spells: Spells, w0: int, w1: int, rng: np.rand
         if kind == "promotion":
             ymd = np.datetime_as_string(np.datetime64(start, "s"), unit="D").replace("-", "")[2:]
             tag = c.community_id[2:].upper()
-            code = f"618-{tag}" if name.startswith("618") else f"1111-{tag}" if name.startswith("双11") else f"{tag}-{ymd}"
+            code = (
+                f"618-{tag}"
+                if name.startswith("618")
+                else f"1111-{tag}"
+                if name.startswith("双11")
+                else f"{tag}-{ymd}"
+            )
         acts.append(
-            Activity(f"act_{c.community_id[2:]}_{seq:03d}", c.community_id, name, kind, planned, start, end, notified, cost, code)
+            Activity(
+                f"act_{c.community_id[2:]}_{seq:03d}",
+                c.community_id,
+                name,
+                kind,
+                planned,
+                start,
+                end,
+                notified,
+                cost,
+                code,
+            )
         )
     return acts
 
@@ -177,13 +207,15 @@ PART_RATE = {
 }  # fmt: skip
 
 
-def participants(c: Community, spells: Spells, acts: list[Activity], rng: np.random.Generator, out: Rows) -> dict[str, list[int]]:
+def participants(
+    c: Community, spells: Spells, acts: list[Activity], rng: np.random.Generator, out: Rows
+) -> dict[str, list[int]]:
     """activity_participants rows; returns activity_id -> participating spell indices."""
     chosen: dict[str, list[int]] = {}
     for a in acts:
         elig = (spells.kind == KIND_REGULAR) & (spells.join <= a.start) & (spells.leave > a.end)
         rate = rng.uniform(*PART_RATE[a.kind])
-        k = min(int(round(a.notified * rate)), int(elig.sum()))
+        k = min(round(a.notified * rate), int(elig.sum()))
         weights = np.where(elig, spells.weight + 0.3, 0.0)
         idx = weighted_sample_without_replacement(rng, weights, k)
         when = a.start + (rng.random(idx.size) * max(a.end - a.start, 60)).astype(np.int64)
@@ -249,7 +281,16 @@ def orders(
         ts = np.where(late, a.end + 7 * DAY + rng.integers(HOUR, 5 * DAY, buyers.size), ts)
         ts = np.maximum(ts, a.start + 30)
         keep = (ts < w1) & (ts < spells.leave[buyers])
-        _emit(c, rng, out, spells.member_id[buyers[keep]].tolist(), ts[keep], theme, a.code, no_community_share=0.0)
+        _emit(
+            c,
+            rng,
+            out,
+            spells.member_id[buyers[keep]].tolist(),
+            ts[keep],
+            theme,
+            a.code,
+            no_community_share=0.0,
+        )
 
 
 def _emit(
@@ -283,7 +324,12 @@ def _emit(
         src = "wecom" if c.tpl.platform == "wecom_group" else "wechat"
         out["campaign_code"].extend([None] * n)
         out["utm_source"].extend([src if x else None for x in tagged.tolist()])
-        out["utm_medium"].extend([("group" if y < 0.7 else "moments") if x else None for x, y in zip(tagged.tolist(), rng.random(n).tolist(), strict=True)])
+        out["utm_medium"].extend(
+            [
+                ("group" if y < 0.7 else "moments") if x else None
+                for x, y in zip(tagged.tolist(), rng.random(n).tolist(), strict=True)
+            ]
+        )
         out["utm_campaign"].extend([None] * n)
 
 
@@ -291,7 +337,9 @@ def _refunds(rng: np.random.Generator, amount: np.ndarray) -> np.ndarray:
     u = rng.random(amount.size)
     full = u < 0.04
     part = (u >= 0.04) & (u < 0.065)
-    return np.round(np.where(full, amount, np.where(part, amount * rng.uniform(0.2, 0.6, amount.size), 0.0)), 2)
+    return np.round(
+        np.where(full, amount, np.where(part, amount * rng.uniform(0.2, 0.6, amount.size), 0.0)), 2
+    )
 
 
 def outside_orders(
@@ -312,7 +360,10 @@ def outside_orders(
     attributed = rng.random(n) < 0.08
     out["customer_id"].extend([customers[i] for i in who.tolist()])
     out["community_id"].extend(
-        [community_ids[int(j)] if a else None for a, j in zip(attributed.tolist(), rng.integers(0, len(community_ids), n).tolist(), strict=True)]
+        [
+            community_ids[int(j)] if a else None
+            for a, j in zip(attributed.tolist(), rng.integers(0, len(community_ids), n).tolist(), strict=True)
+        ]
     )
     out["paid_at"].extend(t.tolist())
     out["amount"].extend(amount.tolist())
@@ -320,7 +371,9 @@ def outside_orders(
     src = np.asarray(["douyin", "baidu", "mp", "", "", ""], dtype=object)[rng.integers(0, 6, n)]
     out["campaign_code"].extend([None] * n)
     out["utm_source"].extend([s or None for s in src.tolist()])
-    out["utm_medium"].extend([("cpc" if s in ("douyin", "baidu") else "article") if s else None for s in src.tolist()])
+    out["utm_medium"].extend(
+        [("cpc" if s in ("douyin", "baidu") else "article") if s else None for s in src.tolist()]
+    )
     out["utm_campaign"].extend([None] * n)
 
 
@@ -335,7 +388,10 @@ def costs(c: Community, acts: list[Activity], w0: int, w1: int, rng: np.random.G
             prizes[lab] = prizes.get(lab, 0.0) + a.cost
     while month_start(y, m) < w1:
         lab = month_label(y, m)
-        items: list[tuple[str, float]] = [("labor", float(rng.uniform(3000, 7000))), ("tools", float(rng.choice([299.0, 499.0, 799.0])))]
+        items: list[tuple[str, float]] = [
+            ("labor", float(rng.uniform(3000, 7000))),
+            ("tools", float(rng.choice([299.0, 499.0, 799.0]))),
+        ]
         if lab in prizes:
             items.append(("prizes", prizes[lab]))
         if c.purpose == "sales" or c.stage_at(month_start(y, m)) == "startup" or rng.random() < 0.3:
@@ -371,7 +427,9 @@ def surveys(
     lo = max(c.created + 10 * DAY, w0)
     d = np.datetime64(lo, "s").astype("datetime64[M]").astype(object)
     y, m = d.year, d.month
-    dist = np.asarray(NPS_DIST["mid" if (c.primary and c.tpl.staff_flood) or c.stage_at(w1) == "startup" else "good"])
+    dist = np.asarray(
+        NPS_DIST["mid" if (c.primary and c.tpl.staff_flood) or c.stage_at(w1) == "startup" else "good"]
+    )
     every = 3 if c.tpl.b2b else 1
     k = 0
     while month_start(y, m) < w1:
@@ -417,7 +475,9 @@ def _pick(rng: np.random.Generator, items: Sequence[str]) -> str:
     return items[int(rng.integers(len(items)))]
 
 
-def _survey(out: Rows, c: Community, member: object, kind: str, score: int, t: int, comment: str | None) -> None:
+def _survey(
+    out: Rows, c: Community, member: object, kind: str, score: int, t: int, comment: str | None
+) -> None:
     out["community_id"].append(c.community_id)
     out["member_id"].append(member)
     out["kind"].append(kind)

@@ -79,7 +79,9 @@ def weighted_pick(rng: np.random.Generator, weights: F64, n: int) -> npt.NDArray
     return np.minimum(np.searchsorted(cw, u, side="right"), cw.size - 1)
 
 
-def weighted_sample_without_replacement(rng: np.random.Generator, weights: F64, k: int) -> npt.NDArray[np.intp]:
+def weighted_sample_without_replacement(
+    rng: np.random.Generator, weights: F64, k: int
+) -> npt.NDArray[np.intp]:
     """k distinct indices, probability increasing with weight (Gumbel top-k); zero weights never drawn."""
     ok = np.flatnonzero(weights > 0)
     k = min(k, ok.size)
@@ -90,7 +92,9 @@ def weighted_sample_without_replacement(rng: np.random.Generator, weights: F64, 
     return np.sort(ok[top])
 
 
-_ALNUM_BYTES = np.frombuffer(b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", dtype=np.uint8)
+_ALNUM_BYTES = np.frombuffer(
+    b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", dtype=np.uint8
+)
 
 
 class IdFactory:
@@ -135,6 +139,7 @@ class TextBank:
 
     strings: list[str] = field(default_factory=list)
     ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
+    topics: dict[str, npt.NDArray[np.int64]] = field(default_factory=dict)  # per-item topic ids of a bank
     _index: dict[str, int] = field(default_factory=dict)
 
     def add(self, key: str, items: Sequence[str]) -> None:

@@ -63,13 +63,15 @@ def content_accounts(w0: int, w1: int, rng: np.random.Generator, posts: Rows, da
     seq: dict[str, int] = {}
     week_factor = rng.choice([1.0, 1.0, 1.0, 0.55], (nd + 6) // 7 + 1)
     n_art = rng.poisson(0.9 * week_factor[np.arange(nd) // 7])
-    for i in np.flatnonzero(n_art):
+    for i in np.flatnonzero(n_art).tolist():
         for _ in range(int(n_art[i])):
             slot = rng.choice([8 * HOUR, 12 * HOUR, 20 * HOUR], p=[0.3, 0.3, 0.4])
             t = int(days[i]) * DAY + int(slot) + int(rng.integers(-20 * MINUTE, 40 * MINUTE))
             cat = ARTICLE_CATEGORIES[int(rng.choice(5, p=ARTICLE_CAT_P))]
             delivered = int(totals["mp_brand"][i] * rng.uniform(0.9, 0.98))
-            open_rate = float(np.clip(rng.lognormal(np.log(0.05 if cat != "行业干货" else 0.065), 0.35), 0.01, 0.16))
+            open_rate = float(
+                np.clip(rng.lognormal(np.log(0.05 if cat != "行业干货" else 0.065), 0.35), 0.01, 0.16)
+            )
             read = int(delivered * open_rate)
             share = int(read * rng.uniform(0.02, 0.09))
             _post(
@@ -82,7 +84,7 @@ def content_accounts(w0: int, w1: int, rng: np.random.Generator, posts: Rows, da
 
     # ---- Channels: about three videos a week, a live every other Thursday
     n_vid = rng.poisson(0.45, nd)
-    for i in np.flatnonzero(n_vid):
+    for i in np.flatnonzero(n_vid).tolist():
         for _ in range(int(n_vid[i])):
             t = int(days[i]) * DAY + int(rng.integers(11 * HOUR, 21 * HOUR))
             plays = int(rng.lognormal(np.log(3000), 0.9))
@@ -138,13 +140,26 @@ def _post(
         out[k].append(v)
 
 
-QUALITY = {"wangfang": 94.0, "lina": 84.0, "sunli": 80.0, "zhaolei": 63.0, "zhouqian": 86.0, "liuyang": 85.0, "chenjing": 83.0}
+QUALITY = {
+    "wangfang": 94.0,
+    "lina": 84.0,
+    "sunli": 80.0,
+    "zhaolei": 63.0,
+    "zhouqian": 86.0,
+    "liuyang": 85.0,
+    "chenjing": 83.0,
+}
 NOTES_GOOD = ("本月话题引爆次数达标", "响应及时，用户好评多", "活动执行到位", "主动提出流程优化建议")
 NOTES_BAD = ("30分钟响应率偏低，需改进", "访谈数量未达标", "SOP检查多次未通过", "活动延期上线")
 
 
 def staff_work(
-    staff: list[tuple[str, str, str, str]], w0: int, w1: int, rng: np.random.Generator, logs: Rows, reviews: Rows
+    staff: list[tuple[str, str, str, str]],
+    w0: int,
+    w1: int,
+    rng: np.random.Generator,
+    logs: Rows,
+    reviews: Rows,
 ) -> None:
     d0, d1 = w0 // DAY, w1 // DAY
     days = np.arange(d0, d1)

@@ -49,6 +49,7 @@ def build_text_bank(rng: np.random.Generator, push_codes: list[str]) -> TextBank
     bank = TextBank()
     bank.add("filler", tx.combos(tx.FILLER_CORES, tx.FILLER_SUFFIXES))
     bank.add("greeting_morning", tx.GREETING_MORNING)
+    bank.add("greeting_day", tx.GREETING_DAY)
     bank.add("greeting_evening", tx.GREETING_EVENING)
     bank.add("emotion", tx.EMOTION_TEXTS)
     bank.add("redpacket", tx.REDPACKET_TEXTS)
@@ -61,7 +62,12 @@ def build_text_bank(rng: np.random.Generator, push_codes: list[str]) -> TextBank
     bank.add("spam", tx.spam_bank(rng))
     bank.add("pii", tx.pii_bank(rng))
     for theme in tx.THEMES:
-        bank.add(f"question:{theme}", tx.question_bank(theme))
+        q_texts, q_topics = tx.question_bank(theme)
+        bank.add(f"question:{theme}", q_texts)
+        bank.topics[f"question:{theme}"] = np.asarray(q_topics, dtype=np.int64)
+        for t, (staff_answer, peer_answer) in enumerate(tx.question_topics(theme)):
+            bank.add(f"staff_answer:{theme}:{t}", tx.staff_answer_bank(staff_answer))
+            bank.add(f"peer_answer:{theme}:{t}", tx.peer_answer_bank(peer_answer))
         bank.add(f"chat:{theme}", tx.chat_bank(theme))
         bank.add(f"share:{theme}", tx.share_bank(theme))
         bank.add(f"complaint:{theme}", tx.complaint_bank(theme))
@@ -69,17 +75,15 @@ def build_text_bank(rng: np.random.Generator, push_codes: list[str]) -> TextBank
         bank.add(f"checkin_n:{theme}", tx.checkin_n_bank(theme))
         bank.add(f"link:{theme}", tx.link_bank(rng, theme))
         bank.add(f"file:{theme}", tx.FILE_NAMES[theme])
-        bank.add(f"peer_answer:{theme}", tx.combos(tx.PEER_ANSWER_PREFIXES, tx.PEER_ANSWERS[theme], tx.PEER_ANSWER_SUFFIXES))
-        bank.add(
-            f"staff_answer:{theme}", tx.combos(tx.STAFF_ANSWER_PREFIXES, tx.STAFF_ANSWERS[theme], tx.STAFF_ANSWER_SUFFIXES)
-        )
         bank.add(f"morning:{theme}", tx.staff_morning_bank(theme))
         bank.add(f"post:{theme}", tx.combos(tx.STAFF_POST_HEADS, tx.STAFF_POSTS[theme]))
         bank.add(f"push:{theme}", tx.staff_push_bank(theme, push_codes))
     return bank
 
 
-def _communities(scale_name: str, w1: int, rng: np.random.Generator) -> tuple[list[Community], list[tuple[str, str, str, str]]]:
+def _communities(
+    scale_name: str, w1: int, rng: np.random.Generator
+) -> tuple[list[Community], list[tuple[str, str, str, str]]]:
     sc = SCALES[scale_name]
     staff = list(BASE_STAFF)
     extra = iter(extra_staff())
@@ -106,7 +110,7 @@ def _communities(scale_name: str, w1: int, rng: np.random.Generator) -> tuple[li
             no = tpl.first_no + k
             name = tpl.name if no <= 1 else f"{tpl.name}·{no}群"
             created = (w1 - age * DAY) // DAY * DAY + int(rng.integers(9, 20)) * 3600
-            size = max(12, int(round(tpl.size * sc.member_mult * (rng.uniform(0.8, 1.25) if k else 1.0))))
+            size = max(12, round(tpl.size * sc.member_mult * (rng.uniform(0.8, 1.25) if k else 1.0)))
             comms.append(
                 Community(
                     idx=len(comms), community_id=f"c_{tpl.key}{k + 1:02d}", name=name, tpl=tpl, created=created,
@@ -228,7 +232,9 @@ def _write_messages(
                     "message_id": ids(ci, seq[sl]),
                     "community_id": cids.take(pa.array(ci)),
                     "sender_id": people_arr.take(pa.array(sender[sl])),
-                    "sent_at": pa.array(t[sl].astype("datetime64[s]").astype("datetime64[us]"), type=pa.timestamp("us")),
+                    "sent_at": pa.array(
+                        t[sl].astype("datetime64[s]").astype("datetime64[us]"), type=pa.timestamp("us")
+                    ),
                     "msg_type": types.take(pa.array(mtype[sl].astype(np.int32))),
                     "text": texts.take(pa.array(tx_idx, mask=tx_idx < 0)),
                     "reply_to": ids(ci, reply[sl]),
@@ -268,7 +274,9 @@ def generate(
         return np.random.default_rng([seed, *stream])
 
     comms, staff = _communities(scale, w1, rng(1))
-    bank = build_text_bank(rng(2), [f"{x}{i:02d}" for x in ("FLASH", "VIP", "NEW", "HOT") for i in range(1, 30)])
+    bank = build_text_bank(
+        rng(2), [f"{x}{i:02d}" for x in ("FLASH", "VIP", "NEW", "HOT") for i in range(1, 30)]
+    )
     id_factory = IdFactory(rng(3))
     people = _People()
     pool: dict[str, list[str]] = {}
@@ -305,7 +313,9 @@ def generate(
 
     r = rng(4)
     n_member_orders = len(order_rows["paid_at"])
-    outsiders = id_factory.customer(max(20, n_member_orders // 4)) + id_factory.wecom(max(5, n_member_orders // 40))
+    outsiders = id_factory.customer(max(20, n_member_orders // 4)) + id_factory.wecom(
+        max(5, n_member_orders // 40)
+    )
     themes = sorted({c.theme for c in comms if c.theme != "b2b"})
     outside_orders(outsiders, themes, [c.community_id for c in comms if c.purpose == "sales"], w0, w1,
                    int(n_member_orders * 0.45), r, order_rows)  # fmt: skip
@@ -346,8 +356,12 @@ def generate(
         "activity_participants": parts,
         "orders": _with_ids(order_rows, "order_id", order_ids),
         "costs": cost_rows,
-        "surveys": _with_ids(survey_rows, "response_id", [f"resp_{i:06d}" for i in range(1, len(survey_rows["kind"]) + 1)]),
-        "leads": _with_ids(lead_rows, "lead_id", [f"lead_{i:05d}" for i in range(1, len(lead_rows["source"]) + 1)]),
+        "surveys": _with_ids(
+            survey_rows, "response_id", [f"resp_{i:06d}" for i in range(1, len(survey_rows["kind"]) + 1)]
+        ),
+        "leads": _with_ids(
+            lead_rows, "lead_id", [f"lead_{i:05d}" for i in range(1, len(lead_rows["source"]) + 1)]
+        ),
         "reach": reach_rows,
         "posts": posts,
         "account_daily": daily,
@@ -360,5 +374,7 @@ def generate(
         counts[name] = write_csv(out_dir / f"{name}.csv", name, rows)
         if progress:
             progress("write tables", i + 1, len(tables))
-    counts["messages"] = _write_messages(out_dir / "messages.parquet", comms, msgs, people.ids, bank, progress)
+    counts["messages"] = _write_messages(
+        out_dir / "messages.parquet", comms, msgs, people.ids, bank, progress
+    )
     return {name: counts[name] for name in TABLES}

@@ -7,7 +7,18 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from qunkpi.demo.common import DAY, HOUR, NEVER, BoolA, F64, I64, IdFactory, add_months, month_start, sample_hours
+from qunkpi.demo.common import (
+    DAY,
+    F64,
+    HOUR,
+    I64,
+    NEVER,
+    BoolA,
+    IdFactory,
+    add_months,
+    month_start,
+    sample_hours,
+)
 from qunkpi.demo.spec import (
     HOURS_B2B,
     HOURS_CONSUMER,
@@ -208,7 +219,9 @@ def build_spells(
     nr = len(reg)
 
     # ---- KOLs: long-tenured, still present, active
-    cand = np.flatnonzero((reg.join < w1 - min(60, age_days // 2) * DAY) & (reg.leave == NEVER) & (reg.weight > 0))
+    cand = np.flatnonzero(
+        (reg.join < w1 - min(60, age_days // 2) * DAY) & (reg.leave == NEVER) & (reg.weight > 0)
+    )
     k = int(np.clip(round(size / 100), 2, 6))
     if cand.size:
         kol = rng.choice(cand, min(k, cand.size), replace=False)
@@ -260,7 +273,9 @@ def build_spells(
     months_alive = max((w1 - lo) / (30 * DAY), 0.5)
     n_sp = max(1, int(rng.poisson(months_alive * 0.5 * max(scale.member_mult, 0.5))))
     n_reuse = min(len(spammer_pool), int(rng.binomial(n_sp, 0.3)))
-    sp_ids = list(rng.choice(np.asarray(spammer_pool, dtype=object), n_reuse, replace=False)) if n_reuse else []
+    sp_ids = (
+        list(rng.choice(np.asarray(spammer_pool, dtype=object), n_reuse, replace=False)) if n_reuse else []
+    )
     fresh = ids.of_style(style, n_sp - n_reuse)
     spammer_pool.extend(fresh)
     sp_day = rng.integers(lo // DAY + 1, w1 // DAY - 1, n_sp)
@@ -276,13 +291,21 @@ def build_spells(
         st.append(manager)
     if c.primary and tpl.staff_flood and "zhangwei" not in st:
         st.append("zhangwei")
-    st_join = np.asarray([c.created] + [c.created + int(rng.integers(60, HOUR)) for _ in st[1:]], dtype=np.int64)
+    st_join = np.asarray(
+        [c.created] + [c.created + int(rng.integers(60, HOUR)) for _ in st[1:]], dtype=np.int64
+    )
     staff = _block(st, st_join, np.full(len(st), NEVER), kind=KIND_STAFF, role="staff", is_staff=True)
 
     parts = [reg, spam, staff]
     # ---- a shill ("托") account: registered as staff role but not flagged is_staff
     if tpl.staff_flood:
-        sh = _block(ids.wecom(1), np.asarray([c.created + 2 * DAY]), np.asarray([NEVER]), kind=KIND_SHILL, role="staff")
+        sh = _block(
+            ids.wecom(1),
+            np.asarray([c.created + 2 * DAY]),
+            np.asarray([NEVER]),
+            kind=KIND_SHILL,
+            role="staff",
+        )
         sh.profile_filled[:] = total
         sh.profile_total[:] = total
         parts.append(sh)

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from qunkpi.demo.business import Activity
-from qunkpi.demo.common import DAY, HOUR, MINUTE, BoolA, F64, I32, I64, TextBank, sample_hours, weekday
+from qunkpi.demo.common import DAY, F64, HOUR, I32, I64, MINUTE, BoolA, TextBank, sample_hours, weekday
 from qunkpi.demo.members import KIND_REGULAR, KIND_SHILL, KIND_SPAMMER, Community, Spells
 from qunkpi.demo.spec import (
     HOURS_B2B,
@@ -105,7 +105,9 @@ def _empty_part() -> Part:
     )
 
 
-def _part(t: I64, sender: I32, mtype: int | npt.NDArray[np.int8], text: I32, reply: I64 | None = None) -> Part:
+def _part(
+    t: I64, sender: I32, mtype: int | npt.NDArray[np.int8], text: I32, reply: I64 | None = None
+) -> Part:
     n = t.size
     mt = np.full(n, mtype, dtype=np.int8) if isinstance(mtype, int) else mtype.astype(np.int8)
     rp = np.full(n, -1, dtype=np.int64) if reply is None else reply.astype(np.int64)
@@ -118,7 +120,9 @@ def _to_service_hours(rng: np.random.Generator, ta: I64, b2b: bool) -> I64:
     tod = ta % DAY
     open_s, close_s = int(8.5 * HOUR), (19 if b2b else 22) * HOUR + 30 * MINUTE
     nxt = np.where(tod < open_s, day, day + 1)
-    moved = np.where((tod < open_s) | (tod > close_s), nxt * DAY + open_s + rng.integers(0, HOUR, ta.size), ta)
+    moved = np.where(
+        (tod < open_s) | (tod > close_s), nxt * DAY + open_s + rng.integers(0, HOUR, ta.size), ta
+    )
     if b2b:
         wd = weekday(moved)
         moved = np.where(wd >= 5, moved + (7 - wd) * DAY, moved)
@@ -148,26 +152,36 @@ def generate_messages(
 
     # ---- day factors and regimes
     week = WEEK_B2B if tpl.b2b else WEEK_READING if theme == "reading" else WEEK_CONSUMER
-    factor = np.asarray(week)[wd] * rng.lognormal(0.0, 0.18, nd)
+    factor = np.asarray(week)[wd] * rng.lognormal(0.0, 0.15, nd)
     regime = np.zeros(nd, dtype=np.int64)
     promo_day = np.zeros(nd, dtype=bool)
+    challenge_day = np.zeros(nd, dtype=np.int64)
     for a in acts:
         s, e = (a.start // DAY) - d0, (a.end // DAY) - d0 + 1
         s, e = max(s, 0), min(e, nd)
         if s >= e:
             continue
         if a.kind == "checkin":
+            first = (a.start // DAY) - d0
+            challenge_day[s:e] = np.arange(s, e) - first + 1
             factor[s:e] *= 1.25
             regime[s:e] = np.maximum(regime[s:e], 1)
         elif a.kind == "promotion":
             big = a.name.startswith(("618", "双11"))
             factor[s:e] *= 1.5
-            if big:  # the last days before the big e-commerce date
-                factor[max(e - 4, s) : e] *= 1.7
+            if big and a.end % DAY == DAY - 1:  # the run-up to the big e-commerce date, and the day itself
+                factor[max(e - 4, s) : e] *= 1.6
+                factor[e - 1] *= 1.5
             regime[s:e] = 2
             promo_day[s:e] = True
         else:
-            factor[s:e] *= {"topic": 1.35, "lecture": 1.3, "webinar": 1.3, "lottery": 1.3, "bounty": 1.15}.get(a.kind, 1.1)
+            factor[s:e] *= {
+                "topic": 1.35,
+                "lecture": 1.3,
+                "webinar": 1.3,
+                "lottery": 1.3,
+                "bounty": 1.15,
+            }.get(a.kind, 1.1)
     if c.primary and tpl.complaint_spike:
         ys = np.datetime64(w1 - 1, "s").astype("datetime64[M]") - np.timedelta64(4, "M")
         cs = int(ys.astype("datetime64[s]").astype(np.int64)) // DAY + 9 - d0
@@ -228,14 +242,17 @@ def generate_messages(
     fill("pii", "pii")
     g = np.flatnonzero(cat == CAT["greeting"])
     morning = bank.pick(rng, "greeting_morning", g.size)
+    midday = bank.pick(rng, "greeting_day", g.size)
     evening = bank.pick(rng, "greeting_evening", g.size)
-    text[g] = np.where(tod[g] < 14 * HOUR, morning, evening)
+    text[g] = np.where(tod[g] < 11 * HOUR, morning, np.where(tod[g] < 18 * HOUR, midday, evening))
     ck = np.flatnonzero(cat == CAT["checkin"])
     if ck.size:
         plain = bank.pick(rng, f"checkin:{theme}", ck.size)
         key_n = f"checkin_n:{theme}"
         n_tpl = bank.size(key_n) // MAX_DAY_N
-        day_n = np.clip(days[mday[ck]] - spells.join[sender_spell[ck]] // DAY, 1, MAX_DAY_N)
+        # "第N天": the day of the running check-in challenge, else the member's own streak
+        streak = (days[mday[ck]] - spells.join[sender_spell[ck]] // DAY - 1) % 45 + 1
+        day_n = np.clip(np.where(challenge_day[mday[ck]] > 0, challenge_day[mday[ck]], streak), 1, MAX_DAY_N)
         with_n = bank.start(key_n) + rng.integers(0, n_tpl, ck.size) * MAX_DAY_N + (day_n - 1)
         use_n = rng.random(ck.size) < (0.7 if theme in ("fitness", "reading") else 0.3)
         text[ck] = np.where(use_n, with_n, plain)
@@ -255,7 +272,17 @@ def generate_messages(
     def staff_pick(n: int) -> I32:
         return staff_arr[rng.choice(staff_arr.size, n, p=staff_p)]
 
-    # answers to member questions
+    # answers to member questions, on the topic of the question
+    q_key = f"question:{theme}"
+
+    def answers(kind: str, q_text: I32) -> I32:
+        topic = bank.topics[q_key][q_text - bank.start(q_key)]
+        out = np.empty(q_text.size, dtype=np.int32)
+        for tp in np.unique(topic).tolist():
+            sel = topic == tp
+            out[sel] = bank.pick(rng, f"{kind}:{theme}:{tp}", int(sel.sum()))
+        return out
+
     q = np.flatnonzero(cat == CAT["question"])
     tq = t[q]
     p_staff = {"service": 0.9, "sales": 0.72, "content": 0.78, "leads": 0.82}[tpl.purpose]
@@ -269,13 +296,19 @@ def generate_messages(
     delay = np.where(
         r < quick,
         rng.lognormal(np.log(median_min * MINUTE), 0.8, q.size),
-        np.where(r < quick + 0.22 * (1 - quick) / 0.32, rng.uniform(30 * MINUTE, 180 * MINUTE, q.size), rng.uniform(3 * HOUR, 20 * HOUR, q.size)),
+        np.where(
+            r < quick + 0.22 * (1 - quick) / 0.32,
+            rng.uniform(30 * MINUTE, 180 * MINUTE, q.size),
+            rng.uniform(3 * HOUR, 20 * HOUR, q.size),
+        ),
     ).astype(np.int64)
     ta = _to_service_hours(rng, tq + np.maximum(delay, 20), tpl.b2b)
     has = (rng.random(q.size) < p_staff) & (ta < w1)
     staff_delay = np.where(has, ta - tq, -1).astype(np.int64)
     sa_t = ta[has]
-    parts.append(_part(sa_t, staff_pick(sa_t.size), MT["text"], bank.pick(rng, f"staff_answer:{theme}", sa_t.size), q[has]))
+    parts.append(
+        _part(sa_t, staff_pick(sa_t.size), MT["text"], answers("staff_answer", text[q[has]]), q[has])
+    )
     sa_index = offset + np.arange(sa_t.size)
     offset += sa_t.size
 
@@ -283,15 +316,24 @@ def generate_messages(
     asker = sender_spell[q[has]]
     th_t = sa_t + rng.integers(30, 20 * MINUTE, sa_t.size)
     th = (rng.random(sa_t.size) < 0.2) & (th_t < w1) & (spells.leave[asker] > th_t)
-    parts.append(_part(th_t[th], codes[asker[th]], MT["text"], bank.pick(rng, "thanks", int(th.sum())), sa_index[th]))
+    parts.append(
+        _part(th_t[th], codes[asker[th]], MT["text"], bank.pick(rng, "thanks", int(th.sum())), sa_index[th])
+    )
     offset += int(th.sum())
 
     # peer answers by other members, the same day
     p_peer = 0.45 if tpl.b2b else 0.35 if theme == "parenting" else 0.28
     alt = alt_spell[q]
-    pa_t = np.minimum(tq + 20 + rng.lognormal(np.log(10 * MINUTE), 1.0, q.size).astype(np.int64), (tq // DAY + 1) * DAY - 1)
-    pa = (rng.random(q.size) < p_peer) & (alt != sender_spell[q]) & (pa_t > tq) & (codes[alt] != member_codes[q])
-    parts.append(_part(pa_t[pa], codes[alt[pa]], MT["text"], bank.pick(rng, f"peer_answer:{theme}", int(pa.sum())), q[pa]))
+    pa_t = np.minimum(
+        tq + 20 + rng.lognormal(np.log(10 * MINUTE), 1.0, q.size).astype(np.int64), (tq // DAY + 1) * DAY - 1
+    )
+    pa = (
+        (rng.random(q.size) < p_peer)
+        & (alt != sender_spell[q])
+        & (pa_t > tq)
+        & (codes[alt] != member_codes[q])
+    )
+    parts.append(_part(pa_t[pa], codes[alt[pa]], MT["text"], answers("peer_answer", text[q[pa]]), q[pa]))
     offset += int(pa.sum())
 
     # daily staff posts
@@ -312,12 +354,20 @@ def generate_messages(
     ptype = np.where(
         kind_u < 0.55,
         MT["text"],
-        np.where(kind_u < 0.8, MT["image"], np.where(kind_u < 0.92, MT["link"], MT["file"] if tpl.b2b else MT["image"])),
+        np.where(
+            kind_u < 0.8,
+            MT["image"],
+            np.where(kind_u < 0.92, MT["link"], MT["file"] if tpl.b2b else MT["image"]),
+        ),
     ).astype(np.int8)
     ptext = np.where(
         ptype == MT["text"],
         bank.pick(rng, f"post:{theme}", pd_.size),
-        np.where(ptype == MT["link"], bank.pick(rng, f"push:{theme}", pd_.size), np.where(ptype == MT["file"], bank.pick(rng, f"file:{theme}", pd_.size), -1)),
+        np.where(
+            ptype == MT["link"],
+            bank.pick(rng, f"push:{theme}", pd_.size),
+            np.where(ptype == MT["file"], bank.pick(rng, f"file:{theme}", pd_.size), -1),
+        ),
     ).astype(np.int32)
     parts.append(_part(pt, staff_pick(pt.size), ptype, ptext))
 
@@ -367,12 +417,16 @@ def generate_messages(
         st = day_start[sd] + sample_hours(rng, HOURS_CONSUMER, sd.size)
         keep = st > spells.join[shill[0]]
         st = st[keep]
-        parts.append(_part(st, np.full(st.size, codes[shill[0]], np.int32), MT["text"], bank.pick(rng, "shill", st.size)))
+        parts.append(
+            _part(
+                st, np.full(st.size, codes[shill[0]], np.int32), MT["text"], bank.pick(rng, "shill", st.size)
+            )
+        )
 
     # ---- spammers: the same ad 3-5 times within ten minutes, then removed
     sp = np.flatnonzero(spells.kind == KIND_SPAMMER)
-    for s in sp:
-        j0, l0 = int(spells.join[s]), int(spells.leave[s])
+    for si in sp.tolist():
+        j0, l0 = int(spells.join[si]), int(spells.leave[si])
         if j0 < lo:
             continue
         k = int(rng.integers(3, 6))
@@ -382,16 +436,20 @@ def generate_messages(
         if ts.size == 0:
             continue
         txt = np.full(ts.size, bank.pick(rng, "spam", 1)[0], dtype=np.int32)
-        p = _part(ts.astype(np.int64), np.full(ts.size, codes[s], np.int32), MT["text"], txt)
+        p = _part(ts.astype(np.int64), np.full(ts.size, codes[si], np.int32), MT["text"], txt)
         p.recalled = rng.random(ts.size) < 0.15
         parts.append(p)
 
     # ---- system notices when people join
     joins = np.flatnonzero(
-        ((spells.kind == KIND_REGULAR) | (spells.kind == KIND_SPAMMER)) & (spells.join >= lo) & (spells.join < w1)
+        ((spells.kind == KIND_REGULAR) | (spells.kind == KIND_SPAMMER))
+        & (spells.join >= lo)
+        & (spells.join < w1)
     )
     shown = joins[rng.random(joins.size) < 0.55]
-    parts.append(_part(spells.join[shown] + 1, codes[shown], MT["system"], bank.pick(rng, "system", shown.size)))
+    parts.append(
+        _part(spells.join[shown] + 1, codes[shown], MT["system"], bank.pick(rng, "system", shown.size))
+    )
 
     # ---- assemble, sort, remap replies
     allp = [p for p in parts if p.t.size]
@@ -416,7 +474,7 @@ def generate_messages(
 
     # ---- casual replies: some chat lines quote one of the previous few messages
     is_chat = np.zeros(out.t.size, dtype=bool)
-    is_chat[rank[: total]] = cat == CAT["chat"]
+    is_chat[rank[:total]] = cat == CAT["chat"]
     cand = np.flatnonzero(is_chat & (out.reply < 0))
     cand = cand[(rng.random(cand.size) < 0.05) & (cand >= 5)]
     target = cand - rng.integers(1, 5, cand.size)

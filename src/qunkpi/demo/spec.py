@@ -58,7 +58,7 @@ TEMPLATES: tuple[CommunityTemplate, ...] = (
         "b2b", "华登家电配件工程师技术群", 1, "wecom_group", "leads", "b2b", 140, 230, 0.096, "zhaolei", ("chenjing",)
     ),
     CommunityTemplate(
-        "flash", "会员福利秒杀群", 1, "wecom_group", "sales", "retail", 300, 460, 0.048, "wangfang", ("lina",),
+        "flash", "会员福利秒杀群", 1, "wecom_group", "sales", "retail", 400, 460, 0.048, "wangfang", ("lina",),
         staff_flood=True, bad_month=True,
     ),
     CommunityTemplate(
@@ -128,7 +128,12 @@ TEAM_OF_THEME = {
     "b2b": "B2B与服务组",
     "reading": "内容组",
 }
-MANAGER_OF_TEAM = {"零售社群组": "liuyang", "B2B与服务组": "chenjing", "内容组": "zhangwei", "私域运营中心": "zhangwei"}
+MANAGER_OF_TEAM = {
+    "零售社群组": "liuyang",
+    "B2B与服务组": "chenjing",
+    "内容组": "zhangwei",
+    "私域运营中心": "zhangwei",
+}
 
 # source channels per theme: (channel, weight); "referral" gets an inviter
 SOURCES: dict[str, tuple[tuple[str, float], ...]] = {
@@ -164,8 +169,8 @@ MIX_BASE: dict[str, float] = {
 MIX_THEME: dict[str, dict[str, float]] = {
     "fitness": {"checkin": 0.24, "chat": 0.15, "filler": 0.22, "question": 0.07},
     "reading": {"checkin": 0.12, "share": 0.09, "chat": 0.18, "vote": 0.006},
-    "b2b": {"filler": 0.2, "greeting": 0.03, "question": 0.15, "share": 0.08, "file": 0.03, "emotion": 0.02, "chat": 0.2},
-    "software": {"question": 0.16, "complaint": 0.03, "image": 0.08, "chat": 0.18},
+    "b2b": {"checkin": 0.002, "filler": 0.2, "greeting": 0.03, "question": 0.15, "share": 0.08, "file": 0.03, "emotion": 0.02, "chat": 0.2},
+    "software": {"checkin": 0.004, "question": 0.16, "complaint": 0.03, "image": 0.08, "chat": 0.18},
     "retail": {"filler": 0.32, "question": 0.1, "redpacket": 0.02, "complaint": 0.015},
     "parenting": {"question": 0.11, "share": 0.06, "image": 0.08},
 }  # fmt: skip
@@ -185,7 +190,14 @@ WEEK_B2B = (1.1, 1.15, 1.1, 1.1, 1.0, 0.3, 0.22)
 WEEK_READING = (0.9, 0.9, 0.9, 0.95, 1.0, 1.3, 1.35)
 
 # monthly baseline purchase propensity per present member, and price points (yuan)
-PURCHASE_RATE = {"fitness": 0.06, "parenting": 0.05, "b2b": 0.0, "retail": 0.12, "software": 0.02, "reading": 0.03}
+PURCHASE_RATE = {
+    "fitness": 0.06,
+    "parenting": 0.05,
+    "b2b": 0.0,
+    "retail": 0.12,
+    "software": 0.02,
+    "reading": 0.03,
+}
 PRICES: dict[str, tuple[float, ...]] = {
     "fitness": (99.0, 129.0, 199.0, 299.0, 399.0, 59.9),
     "parenting": (89.0, 139.0, 259.0, 358.0, 59.9, 199.0),

@@ -6,6 +6,7 @@ Everything here is an Ibis expression so the same implementation runs on DuckDB 
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -29,6 +30,35 @@ class Ctx:
     settings: Any = None
     staff_ids: list[str] = field(default_factory=list)  # stored (pseudonymised) ids treated as staff everywhere
     available: set[str] = field(default_factory=set)  # canonical tables with rows (+ "message_labels")
+    cache: bool = True  # materialise shared blocks once per run (Ibis ``.cache()``: a temp table / Spark cache)
+
+    _held: list[Any] = field(default_factory=list)
+
+    def _cached(self, t: ir.Table) -> ir.Table:
+        """Materialise a shared block once per run.
+
+        DuckDB: a temp table (Ibis' own ``.cache()`` cannot drop its table on DuckDB 1.5, so we manage it);
+        other engines: Ibis ``.cache()`` (Spark caches the DataFrame).
+        """
+        if not self.cache:
+            return t
+        if getattr(self.backend, "name", "") == "duckdb":
+            name = f"__qk_cache_{uuid.uuid4().hex[:12]}"
+            out = self.backend.create_table(name, t, temp=True)
+            self._held.append(("duckdb", name))
+            return out
+        c = t.cache()
+        self._held.append(("ibis", c))
+        return c
+
+    def release(self) -> None:
+        """Drop the materialised shared blocks (call when the run is over)."""
+        while self._held:
+            kind, obj = self._held.pop()
+            if kind == "duckdb":
+                self.backend.raw_sql(f'DROP TABLE IF EXISTS "{obj}"').fetchall()
+            else:
+                obj.release()
 
     # -- raw tables ----------------------------------------------------------------------------------
     def t(self, name: str) -> ir.Table:
@@ -85,7 +115,7 @@ class Ctx:
         out = parts[0]
         for p in parts[1:]:
             out = out.union(p)
-        return out.distinct()
+        return self._cached(out.distinct())
 
     def is_staff_join(self, t: ir.Table, person_col: str) -> ir.Table:
         """``t`` with a boolean ``is_staff_person`` column for ``t[person_col]`` in ``t.community_id``."""
@@ -102,7 +132,7 @@ class Ctx:
     def spells(self) -> ir.Table:
         """Membership spells of non-staff people; ``left`` = left_at or the far future."""
         m = self.non_staff(self.t("members"), "member_id")
-        return m.mutate(left=m.left_at.fill_null(ibis.literal(FAR_FUTURE)))
+        return self._cached(m.mutate(left=m.left_at.fill_null(ibis.literal(FAR_FUTURE))))
 
     # -- messages ----------------------------------------------------------------------------------------
     @cached_property
@@ -116,7 +146,7 @@ class Ctx:
                 "message_id", "cls", "is_effective", "is_ugc", "sentiment", "chars"
             )
             msg = msg.left_join(lab, msg.message_id == lab.message_id).drop("message_id_right")
-        return msg
+        return self._cached(msg)
 
     @cached_property
     def member_messages(self) -> ir.Table:

@@ -123,52 +123,55 @@ def run_metrics(backend: Any, periods: list[Period], opts: RunOptions, catalog: 
         staff_ids=opts.staff_ids,
         available=available,
     )
-    labels = [p.label for p in periods]
-    comm_grid = pd.MultiIndex.from_product([comms, labels], names=["community_id", "period"])
-    acct_grid = pd.MultiIndex.from_product([account_list(backend, available, opts.communities), labels], names=["community_id", "period"])
-    values: dict[str, pd.Series] = {}
-    reasons: dict[str, str] = {}
-    frames: list[pd.DataFrame] = []
-    for i, mid in enumerate(order):
-        m = cat[mid]
-        grid = acct_grid if m.level == "account" else comm_grid
-        if opts.progress:
-            opts.progress(mid, i, len(order))
-        missing = sorted(t for t in cat.tables_needed(mid) if t not in available)
-        if m.needs_labels and LABELS_TABLE not in available and "messages" in available:
-            missing.append(LABELS_TABLE)
-        dep_missing = [d for d in m.depends() if d in reasons]
-        if missing or dep_missing:
-            reason = "missing tables: " + ", ".join(missing) if missing else reasons[dep_missing[0]]
-            reasons[mid] = reason
-            values[mid] = pd.Series(np.nan, index=grid)
-            if mid in wanted:
-                frames.append(_long(m, values[mid], reason))
-            continue
-        if m.derived:
-            series = _eval_derived(m, values, grid)
-            values[mid] = series
-        else:
-            expr = cat.impls[m.impl](ctx)  # type: ignore[index]
-            df = backend.execute(expr)
-            if m.breakdown:
+    try:
+        labels = [p.label for p in periods]
+        comm_grid = pd.MultiIndex.from_product([comms, labels], names=["community_id", "period"])
+        acct_grid = pd.MultiIndex.from_product([account_list(backend, available, opts.communities), labels], names=["community_id", "period"])
+        values: dict[str, pd.Series] = {}
+        reasons: dict[str, str] = {}
+        frames: list[pd.DataFrame] = []
+        for i, mid in enumerate(order):
+            m = cat[mid]
+            grid = acct_grid if m.level == "account" else comm_grid
+            if opts.progress:
+                opts.progress(mid, i, len(order))
+            missing = sorted(t for t in cat.tables_needed(mid) if t not in available)
+            if m.needs_labels and LABELS_TABLE not in available and "messages" in available:
+                missing.append(LABELS_TABLE)
+            dep_missing = [d for d in m.depends() if d in reasons]
+            if missing or dep_missing:
+                reason = "missing tables: " + ", ".join(missing) if missing else reasons[dep_missing[0]]
+                reasons[mid] = reason
+                values[mid] = pd.Series(np.nan, index=grid)
                 if mid in wanted:
-                    frames.append(_breakdown_frame(m, df))
+                    frames.append(_long(m, values[mid], reason))
                 continue
-            s = df.set_index(["community_id", "period"])["value"] if len(df) else pd.Series(dtype="float64")
-            s = s.reindex(grid)
-            if m.fill == "zero":
-                s = s.fillna(0)
-            values[mid] = s.astype("float64")
-        if mid in wanted:
-            frames.append(_long(m, values[mid], None))
-    if not frames:
-        return pd.DataFrame(columns=OUT_COLUMNS)
-    out = pd.concat(frames, ignore_index=True)
-    order_idx = {mid: i for i, mid in enumerate(wanted)}
-    out["_o"] = out["metric"].map(order_idx)
-    out = out.sort_values(["community_id", "period", "_o", "breakdown"], na_position="first", kind="stable").drop(columns="_o")
-    return out.reset_index(drop=True)[OUT_COLUMNS]
+            if m.derived:
+                series = _eval_derived(m, values, grid)
+                values[mid] = series
+            else:
+                expr = cat.impls[m.impl](ctx)  # type: ignore[index]
+                df = backend.execute(expr)
+                if m.breakdown:
+                    if mid in wanted:
+                        frames.append(_breakdown_frame(m, df))
+                    continue
+                s = df.set_index(["community_id", "period"])["value"] if len(df) else pd.Series(dtype="float64")
+                s = s.reindex(grid)
+                if m.fill == "zero":
+                    s = s.fillna(0)
+                values[mid] = s.astype("float64")
+            if mid in wanted:
+                frames.append(_long(m, values[mid], None))
+        if not frames:
+            return pd.DataFrame(columns=OUT_COLUMNS)
+        out = pd.concat(frames, ignore_index=True)
+        order_idx = {mid: i for i, mid in enumerate(wanted)}
+        out["_o"] = out["metric"].map(order_idx)
+        out = out.sort_values(["community_id", "period", "_o", "breakdown"], na_position="first", kind="stable").drop(columns="_o")
+        return out.reset_index(drop=True)[OUT_COLUMNS]
+    finally:
+        ctx.release()
 
 
 def _eval_derived(m: MetricDef, values: dict[str, pd.Series], grid: pd.MultiIndex) -> pd.Series:

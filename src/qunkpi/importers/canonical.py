@@ -195,17 +195,26 @@ class Loader:
         if data is None:
             return None, None, src.problems, len(src.problems)
         table = TABLES[src.table]
+        missing = self._missing_columns(src, table, set(data.column_names))
+        if missing:
+            return None, None, src.problems + missing, len(src.problems) + len(missing)
         self._n += 1
-        view = f"__src_{self._n}"
+        view, typed, stg = f"__src_{self._n}", f"__typed_{self._n}", f"__stg_{self._n}"
         self.con.register(view, data)
         try:
-            problems, total = self._validate(src, table, view, data.column_names)
-            if problems:
-                return None, None, src.problems + problems, total + len(src.problems)
-            stg = f"__stg_{self._n}"
-            other = self._build_staging(src, table, view, data.column_names, stg)
+            source_types = {
+                r[0]: str(r[1]).upper() for r in self.con.execute(f'DESCRIBE "{view}"').fetchall()
+            }
+            self._typed_pass(table, view, source_types, typed)
         finally:
             self.con.unregister(view)
+        try:
+            problems, total, other = self._check(src, table, typed, source_types)
+            if problems:
+                return None, None, src.problems + problems, total + len(src.problems)
+            self._build_staging(table, typed, set(source_types), stg)
+        finally:
+            self.con.execute(f'DROP TABLE IF EXISTS "{typed}"')
         rep = TableReport(
             file=src.name,
             table=src.table,
@@ -215,62 +224,83 @@ class Loader:
         )
         return stg, rep, [], 0
 
-    def _validate(
-        self, src: Source, table: Table, view: str, present: list[str]
-    ) -> tuple[list[Problem], int]:
-        problems: list[Problem] = []
-        total = 0
-        cols = set(present)
+    def _missing_columns(self, src: Source, table: Table, cols: set[str]) -> list[Problem]:
+        header_row = 1 if src.path and file_kind(src.path) in ("csv", "tsv", "xlsx") else None
+        return [
+            Problem(
+                src.name,
+                header_row,
+                c.name,
+                tr(
+                    f"缺少必需的列 {c.name}（{c.type.value}）",
+                    f"required column {c.name} ({c.type.value}) is missing",
+                ),
+                tr(
+                    f"在表头加入 {c.name} 列；{table.name} 的列：{', '.join(table.column_names)}",
+                    f"add a {c.name} column to the header; {table.name} columns: {', '.join(table.column_names)}",
+                ),
+            )
+            for c in table.columns
+            if c.name not in cols and c.required
+        ]
+
+    def _typed_pass(self, table: Table, view: str, source_types: dict[str, str], typed: str) -> None:
+        """One scan of the source: every canonical column converted (``"c"``), the raw value kept beside it
+        (``"r__c"``) where a conversion can fail, and extra columns folded into JSON."""
+        exprs = [f'"{ROW_COL}"']
         for c in table.columns:
-            if c.name not in cols and c.required:
-                problems.append(
-                    Problem(
-                        src.name,
-                        1 if src.path and file_kind(src.path) in ("csv", "tsv", "xlsx") else None,
-                        c.name,
-                        tr(
-                            f"缺少必需的列 {c.name}（{c.type.value}）",
-                            f"required column {c.name} ({c.type.value}) is missing",
-                        ),
-                        tr(
-                            f"在表头加入 {c.name} 列；{table.name} 的列：{', '.join(table.column_names)}",
-                            f"add a {c.name} column to the header; {table.name} columns: {', '.join(table.column_names)}",
-                        ),
-                    )
-                )
-        if problems:
-            return problems, len(problems)
-        checks: list[tuple[Column, str, str, str]] = []  # column, failing condition, message, hint
-        for c in table.columns:
-            if c.name not in cols:
+            if c.name not in source_types:
                 continue
-            raw = f'"{c.name}"'
-            txt = f"NULLIF(TRIM(CAST({raw} AS VARCHAR)), '')"
+            src_type = source_types[c.name]
+            exprs.append(f"{_typed_expr(c, f'{_q(c.name)}', src_type)} AS {_q(c.name)}")
+            if _can_fail(c, src_type):
+                exprs.append(f"{_q(c.name)} AS {_q('r__' + c.name)}")
+        extras = [n for n in source_types if n not in table.column_names and n != ROW_COL]
+        if extras:
+            pairs = ", ".join(f"'{_sql_str(n)}', CAST({_q(n)} AS VARCHAR)" for n in extras)
+            exprs.append(f'CAST(json_object({pairs}) AS VARCHAR) AS "__extra"')
+        else:
+            exprs.append('CAST(NULL AS VARCHAR) AS "__extra"')
+        self.con.execute(f'CREATE TEMP TABLE "{typed}" AS SELECT {", ".join(exprs)} FROM "{view}"')
+
+    def _check(
+        self, src: Source, table: Table, typed: str, source_types: dict[str, str]
+    ) -> tuple[list[Problem], int, int]:
+        """Every rule as one ``count_if`` in a single aggregate query; rows are fetched only for failing rules."""
+        checks: list[tuple[str, str, str, str]] = []  # shown column, failing condition, message, hint
+        for c in table.columns:
+            if c.name not in source_types:
+                continue
+            col = _q(c.name)
+            raw = _q("r__" + c.name)
+            can_fail = _can_fail(c, source_types[c.name])
             if c.required:
+                empty = f"NULLIF(TRIM(CAST({raw} AS VARCHAR)), '') IS NULL" if can_fail else f"{col} IS NULL"
+                checks.append(
+                    (c.name, empty, tr("不能为空", "must not be empty"), tr("填入该值", "fill in a value"))
+                )
+            if can_fail:
                 checks.append(
                     (
-                        c,
-                        f"{txt} IS NULL",
-                        tr("不能为空", "must not be empty"),
-                        tr("填入该值", "fill in a value"),
+                        c.name,
+                        f"NULLIF(TRIM(CAST({raw} AS VARCHAR)), '') IS NOT NULL AND {col} IS NULL",
+                        _type_msg(c),
+                        _type_hint(c),
                     )
                 )
-            typed = _typed_expr(c, raw)
-            if c.type is not ColType.STR:
-                checks.append((c, f"{txt} IS NOT NULL AND ({typed}) IS NULL", _type_msg(c), _type_hint(c)))
             if c.type is ColType.TS:
                 checks.append(
                     (
-                        c,
-                        f"({typed}) < TIMESTAMP '{MIN_TS}'",
+                        c.name,
+                        f"{col} < TIMESTAMP '{MIN_TS}'",
                         tr("时间早于 2000 年", "timestamp before 2000"),
                         tr("检查时间格式或时区", "check the date format and time zone"),
                     )
                 )
                 checks.append(
                     (
-                        c,
-                        f"({typed}) > CAST(now() AS TIMESTAMP) + INTERVAL 2 DAY",
+                        c.name,
+                        f"{col} > CAST(now() AS TIMESTAMP) + INTERVAL 2 DAY",
                         tr("时间在未来", "timestamp is in the future"),
                         tr(
                             "检查年份与时区（毫秒/秒）",
@@ -282,8 +312,8 @@ class Loader:
                 vals = ", ".join(f"'{v}'" for v in c.enum)
                 checks.append(
                     (
-                        c,
-                        f"{txt} IS NOT NULL AND lower({txt}) NOT IN ({vals})",
+                        c.name,
+                        f"{col} IS NOT NULL AND {col} NOT IN ({vals})",
                         tr(
                             f"取值不在允许范围：{', '.join(c.enum)}", f"value not one of: {', '.join(c.enum)}"
                         ),
@@ -293,8 +323,8 @@ class Loader:
             if c.min_value is not None:
                 checks.append(
                     (
-                        c,
-                        f"({typed}) < {c.min_value}",
+                        c.name,
+                        f"{col} < {c.min_value}",
                         tr(f"不能小于 {c.min_value:g}", f"must be ≥ {c.min_value:g}"),
                         tr(
                             "检查数值（退款请填在 refund_amount）",
@@ -305,59 +335,61 @@ class Loader:
             if c.max_value is not None:
                 checks.append(
                     (
-                        c,
-                        f"({typed}) > {c.max_value}",
+                        c.name,
+                        f"{col} > {c.max_value}",
                         tr(f"不能大于 {c.max_value:g}", f"must be ≤ {c.max_value:g}"),
                         tr("检查数值范围", "check the value range"),
                     )
                 )
-        if table.name == "surveys" and {"kind", "score"} <= cols:
+        if table.name == "surveys" and {"kind", "score"} <= set(source_types):
             checks.append(
                 (
-                    table.column("score"),
-                    "lower(trim(kind)) = 'csat' AND TRY_CAST(score AS BIGINT) NOT BETWEEN 1 AND 5",
+                    "score",
+                    "kind = 'csat' AND score NOT BETWEEN 1 AND 5",
                     tr("CSAT 分数应为 1–5", "a CSAT score must be 1–5"),
                     tr("NPS 为 0–10，CSAT 为 1–5", "NPS is 0–10, CSAT 1–5"),
                 )
             )
-        if table.name == "members" and {"joined_at", "left_at"} <= cols:
+        if table.name == "members" and {"joined_at", "left_at"} <= set(source_types):
             checks.append(
                 (
-                    table.column("left_at"),
-                    f"({_typed_expr(table.column('left_at'), 'left_at')}) < ({_typed_expr(table.column('joined_at'), 'joined_at')})",
+                    "left_at",
+                    "left_at < joined_at",
                     tr("退群时间早于入群时间", "left_at is before joined_at"),
                     tr("检查两列是否填反", "check whether the two columns are swapped"),
                 )
             )
-        for c, cond, msg, hint in checks:
-            row = first(self.con.execute(f'SELECT count(*) FROM "{view}" WHERE {cond}'))
-            n = int(row[0]) if row else 0
+        open_enums = [c for c in table.columns if c.enum and c.open_enum and c.name in source_types]
+        aggs = [f"count_if({cond})" for _, cond, _, _ in checks]
+        aggs += [
+            f"count_if({_q(c.name)} IS NOT NULL AND {_q(c.name)} NOT IN ({', '.join(repr(v) for v in c.enum or ())}))"
+            for c in open_enums
+        ]
+        counts = list(first(self.con.execute(f'SELECT {", ".join(aggs) or "0"} FROM "{typed}"')) or [])
+        other = int(sum(counts[len(checks) :])) if open_enums else 0
+        problems: list[Problem] = []
+        total = 0
+        for (name, cond, msg, hint), n in zip(checks, counts, strict=False):
             if not n:
                 continue
-            total += n
+            total += int(n)
             room = MAX_PROBLEMS - len(problems)
             if room <= 0:
                 continue
+            shown_col = _q("r__" + name) if f'"r__{name}"' in cond else _q(name)
             for r, val in self.con.execute(
-                f'SELECT "{ROW_COL}", CAST("{c.name}" AS VARCHAR) FROM "{view}" WHERE {cond} ORDER BY "{ROW_COL}" LIMIT {room}'
+                f'SELECT "{ROW_COL}", CAST({shown_col} AS VARCHAR) FROM "{typed}" WHERE {cond} ORDER BY "{ROW_COL}" LIMIT {room}'
             ).fetchall():
                 shown = "" if val is None else f" (got {str(val)[:60]!r})"
-                problems.append(Problem(src.name, int(r), c.name, msg + shown, hint))
-        # Duplicate keys inside the file.
-        key_cols = [k for k in table.key if k in cols]
-        if len(key_cols) == len(table.key):
-            keys = ", ".join(
-                _typed_expr(table.column(k), f'"{k}"')
-                if table.column(k).type is not ColType.STR
-                else f'"{k}"'
-                for k in table.key
-            )
-            dups = self.con.execute(
-                f'SELECT list("{ROW_COL}" ORDER BY "{ROW_COL}"), count(*) OVER () FROM "{view}" GROUP BY {keys} HAVING count(*) > 1 '
-                f'ORDER BY min("{ROW_COL}") LIMIT {max(1, MAX_PROBLEMS - len(problems))}'
-            ).fetchall()
-            for rows, n in dups:
-                total += int(n)
+                problems.append(Problem(src.name, int(r), name, msg + shown, hint))
+        # Duplicate keys inside the file (only meaningful once the key columns are valid).
+        if not problems and all(k in source_types for k in table.key):
+            keys = ", ".join(_q(k) for k in table.key)
+            for rows, n in self.con.execute(
+                f'SELECT list("{ROW_COL}" ORDER BY "{ROW_COL}"), count(*) OVER () FROM "{typed}" GROUP BY {keys} '
+                f'HAVING count(*) > 1 ORDER BY min("{ROW_COL}") LIMIT {MAX_PROBLEMS}'
+            ).fetchall():
+                total = int(n)
                 problems.append(
                     Problem(
                         src.name,
@@ -367,39 +399,26 @@ class Loader:
                         tr("删除或合并重复的行", "remove or merge the duplicate rows"),
                     )
                 )
-        return problems, total
+        return problems, total, other
 
-    def _build_staging(self, src: Source, table: Table, view: str, present: list[str], stg: str) -> int:
-        cols = set(present)
+    def _build_staging(self, table: Table, typed: str, present: set[str], stg: str) -> None:
         exprs = []
-        other_count = 0
         for c in table.columns:
-            if c.name in cols:
-                e = _typed_expr(c, f'"{c.name}"')
+            col = _q(c.name)
+            if c.name in present:
+                e = col
                 if c.enum and c.open_enum:
                     vals = ", ".join(f"'{v}'" for v in c.enum)
-                    row = first(
-                        self.con.execute(
-                            f'SELECT count(*) FROM "{view}" WHERE ({e}) IS NOT NULL AND ({e}) NOT IN ({vals})'
-                        )
-                    )
-                    other_count += int(row[0]) if row else 0
-                    e = f"CASE WHEN ({e}) IS NULL OR ({e}) IN ({vals}) THEN ({e}) ELSE 'other' END"
+                    e = f"CASE WHEN {col} IS NULL OR {col} IN ({vals}) THEN {col} ELSE 'other' END"
             elif c.default is not None:
                 e = _literal(c)
             else:
                 e = f"CAST(NULL AS {DUCKDB_TYPE[c.type]})"
-            exprs.append(f'{e} AS "{c.name}"')
-        extras = [n for n in present if n not in table.column_names and n != ROW_COL]
-        if extras:
-            pairs = ", ".join(f"'{_sql_str(n)}', CAST(\"{n}\" AS VARCHAR)" for n in extras)
-            exprs.append(f'CAST(json_object({pairs}) AS VARCHAR) AS "{EXTRA_COLUMN}"')
-        else:
-            exprs.append(f'CAST(NULL AS VARCHAR) AS "{EXTRA_COLUMN}"')
-        self.con.execute(f'CREATE TEMP TABLE "{stg}" AS SELECT {", ".join(exprs)} FROM "{view}"')
+            exprs.append(f"{e} AS {col}")
+        exprs.append(f'"__extra" AS "{EXTRA_COLUMN}"')
+        self.con.execute(f'CREATE TEMP TABLE "{stg}" AS SELECT {", ".join(exprs)} FROM "{typed}"')
         self._pseudonymise(table, stg)
         self._protect_text(table, stg)
-        return other_count
 
     def _pseudonymise(self, table: Table, stg: str) -> None:
         pseudo = self.ws.pseudonymizer
@@ -583,25 +602,78 @@ def _literal(c: Column) -> str:
     return f"'{_sql_str(str(v))}'"
 
 
-def _typed_expr(c: Column, raw: str) -> str:
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+_NATIVE = {
+    ColType.TS: (
+        "TIMESTAMP",
+        "TIMESTAMP_NS",
+        "TIMESTAMP_MS",
+        "TIMESTAMP_S",
+        "TIMESTAMP WITH TIME ZONE",
+        "DATE",
+    ),
+    ColType.DATE: ("DATE", "TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"),
+    ColType.INT: (
+        "TINYINT",
+        "SMALLINT",
+        "INTEGER",
+        "BIGINT",
+        "UTINYINT",
+        "USMALLINT",
+        "UINTEGER",
+        "UBIGINT",
+        "HUGEINT",
+    ),
+    ColType.DECIMAL: ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "FLOAT", "DOUBLE", "HUGEINT"),
+    ColType.FLOAT: ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "FLOAT", "DOUBLE", "HUGEINT"),
+    ColType.BOOL: ("BOOLEAN",),
+}
+
+
+def _native(c: Column, src_type: str) -> bool:
+    """The source column already has the canonical type (Parquet, typed Arrow): no parsing, nothing can fail."""
+    natives = _NATIVE.get(c.type, ())
+    return src_type in natives or (
+        c.type in (ColType.DECIMAL, ColType.FLOAT) and src_type.startswith("DECIMAL")
+    )
+
+
+def _can_fail(c: Column, src_type: str) -> bool:
+    return c.type is not ColType.STR and not _native(c, src_type)
+
+
+# A timestamp string ending in a UTC offset or Z (after a time of day): convert from that offset.
+_OFFSET_RE = r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([zZ]|[+-]\d{2}(:?\d{2})?)$"
+
+
+def _typed_expr(c: Column, raw: str, src_type: str = "VARCHAR") -> str:
     """A DuckDB expression turning the raw column into the canonical type (NULL where it cannot)."""
-    txt = f"NULLIF(TRIM(CAST({raw} AS VARCHAR)), '')"
     t = c.type
+    if _native(c, src_type):
+        if t is ColType.TS and src_type == "TIMESTAMP WITH TIME ZONE":
+            return f"timezone(current_setting('TimeZone'), {raw})"
+        return f"CAST({raw} AS {DUCKDB_TYPE[t]})"
+    txt = f"NULLIF(TRIM(CAST({raw} AS VARCHAR)), '')"
     if t is ColType.STR:
-        e = txt
         if c.enum:
-            e = f"lower({txt})"
-        return e
+            return f"lower({txt})"
+        return f"NULLIF(CAST({raw} AS VARCHAR), '')"
     if t is ColType.TS:
-        # Offsets are honoured; naive values are in the workspace time zone (the session TimeZone).
+        # Offsets are honoured; naive values are wall-clock time in the workspace time zone (fast path, no ICU).
         return (
-            f"timezone(current_setting('TimeZone'), COALESCE(TRY_CAST({txt} AS TIMESTAMPTZ), "
-            f"CAST(TRY_STRPTIME({txt}, ['%Y/%m/%d %H:%M:%S', '%Y/%m/%d %H:%M', '%Y/%m/%d', '%Y%m%d %H:%M:%S']) AS TIMESTAMPTZ)))"
+            f"CASE WHEN regexp_matches({txt}, '{_OFFSET_RE}') "
+            f"THEN timezone(current_setting('TimeZone'), TRY_CAST({txt} AS TIMESTAMPTZ)) "
+            f"ELSE COALESCE(TRY_CAST({txt} AS TIMESTAMP), "
+            f"TRY_STRPTIME({txt}, ['%Y/%m/%d %H:%M:%S', '%Y/%m/%d %H:%M', '%Y/%m/%d', '%Y%m%d %H:%M:%S'])) END"
         )
     if t is ColType.DATE:
         return f"COALESCE(TRY_CAST({txt} AS DATE), CAST(TRY_STRPTIME({txt}, ['%Y/%m/%d', '%Y%m%d']) AS DATE))"
     if t is ColType.INT:
-        return f"CASE WHEN TRY_CAST({txt} AS DOUBLE) = floor(TRY_CAST({txt} AS DOUBLE)) THEN TRY_CAST(TRY_CAST({txt} AS DOUBLE) AS BIGINT) END"
+        d = f"TRY_CAST({txt} AS DOUBLE)"
+        return f"CASE WHEN {d} = floor({d}) AND abs({d}) < 9e18 THEN CAST({d} AS BIGINT) END"
     if t in (ColType.DECIMAL, ColType.FLOAT):
         return f"TRY_CAST(replace({txt}, ',', '') AS DOUBLE)"
     if t is ColType.BOOL:

@@ -111,10 +111,14 @@ def reconcile(ws: Workspace, conv: Converted, opts: ConvertOptions) -> dict[str,
         if name in tables:
             tables[name] = _drop_existing(ws, name, tables[name], conv)
     extra_members: list[dict[str, Any]] = []
+    leaves = [] if conv.leaves is None else conv.leaves.to_pylist()
+    if "members" in tables and not conv.snapshot_communities:
+        tables["members"], moved = _drop_repeated_joins(ws, tables["members"], conv)
+        leaves += moved
     if opts.as_of is not None and conv.snapshot_communities:
         extra_members += _close_missing(ws, conv, opts.as_of)
-    if conv.leaves is not None and conv.leaves.num_rows:
-        extra_members += _apply_leaves(ws, conv)
+    if leaves:
+        extra_members += _apply_leaves(ws, leaves, conv)
     if extra_members:
         tables["members"] = _append_members(tables.get("members"), extra_members)
     if "account_daily" in tables:
@@ -190,11 +194,42 @@ def _close_missing(ws: Workspace, conv: Converted, as_of: datetime) -> list[dict
     return out
 
 
-def _apply_leaves(ws: Workspace, conv: Converted) -> list[dict[str, Any]]:
-    assert conv.leaves is not None
+def _drop_repeated_joins(
+    ws: Workspace, t: pa.Table, conv: Converted
+) -> tuple[pa.Table, list[dict[str, Any]]]:
+    """Join events of members whose stored spell is still open: the member is already in the group, so no
+    second spell is opened; a leave recorded on the dropped spell closes the stored one instead."""
+    pseudo = ws.pseudonymizer
+    keep: list[bool] = []
+    moved: list[dict[str, Any]] = []
+    for r in t.to_pylist():
+        joined = _local_naive(ws, r.get("joined_at"))
+        member = pseudo.one(str(r["member_id"]))
+        stored = [] if joined is None else _open_spells(ws, str(r["community_id"]), member, joined)
+        repeated = any(s["joined_at"] != joined for s in stored)
+        keep.append(not repeated)
+        if repeated:
+            conv.skipped[
+                tr("重复的入群事件（成员已在群中）", "repeated join (member already in the group)")
+            ] += 1
+            if r.get("left_at"):
+                moved.append(
+                    {
+                        "community_id": r["community_id"],
+                        "member_id": r["member_id"],
+                        "left_at": r["left_at"],
+                        "quit_scene": r.get("quit_scene"),
+                    }
+                )
+    if all(keep):
+        return t, moved
+    return t.filter(pa.array(keep, pa.bool_())), moved
+
+
+def _apply_leaves(ws: Workspace, leaves: list[dict[str, Any]], conv: Converted) -> list[dict[str, Any]]:
     pseudo = ws.pseudonymizer
     out = []
-    for lv in conv.leaves.to_pylist():
+    for lv in leaves:
         when = _local_naive(ws, lv["left_at"])
         if when is None:
             continue

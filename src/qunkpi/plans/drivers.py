@@ -8,6 +8,7 @@ moved one period before the North Star.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -24,7 +25,7 @@ class Driver:
 
 
 def deltas(values: list[float | None]) -> list[float | None]:
-    return [None if a is None or b is None else b - a for a, b in zip(values, values[1:], strict=False)]
+    return [None if a is None or b is None else b - a for a, b in itertools.pairwise(values)]
 
 
 def pearson(xs: list[float], ys: list[float]) -> float | None:

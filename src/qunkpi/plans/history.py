@@ -161,13 +161,16 @@ def rollup(frame: pd.DataFrame, metric_units: dict[str, str], metric_exprs: dict
                 value = _eval_formula(expr, env)
                 reason = "pooled"
             else:
-                pairs = [(vals.get(c, p, m), vals.get(c, p, weights_metric) if weights_metric in metrics else None) for c in comms]
-                pairs = [(v, w) for v, w in pairs if v is not None]
+                pairs: list[tuple[float, float | None]] = []
+                for c in comms:
+                    v = vals.get(c, p, m)
+                    if v is not None:
+                        pairs.append((v, vals.get(c, p, weights_metric) if weights_metric in metrics else None))
+                weights = [w for _, w in pairs if w is not None and w > 0]
                 if not pairs:
                     value = None
-                elif all(w is not None and w > 0 for _, w in pairs):
-                    tw = sum(w for _, w in pairs if w is not None)
-                    value = sum(v * (w or 0) for v, w in pairs) / tw
+                elif len(weights) == len(pairs):
+                    value = sum(v * (w or 0.0) for v, w in pairs) / sum(weights)
                     reason = f"weighted by {weights_metric}"
                 else:
                     value = sum(v for v, _ in pairs) / len(pairs)
@@ -203,3 +206,58 @@ def _eval_formula(expr: str, env: dict[str, float | None]) -> float | None:
     except (TypeError, ZeroDivisionError):
         return None
     return clean(res)
+
+
+BREAKDOWN_AGGS = ("auto", "total", "median", "max", "min", "sum", "mean")
+
+
+def collapse_breakdowns(frame: pd.DataFrame, choice: dict[str, str] | None = None) -> pd.DataFrame:
+    """One value per community × period × metric from breakdown metrics.
+
+    ``choice[metric]`` is a breakdown label (``__total__``, ``official_account`` ...) or an aggregate: ``auto``
+    (the default: the ``__total__`` row when the metric has one, else the sum of the rows for counts and money and
+    the median row for anything else — e.g. the median post's open rate), ``median``, ``max``, ``min``, ``sum``,
+    ``mean``. Rows without a breakdown pass through unchanged."""
+    if frame.empty:
+        return frame
+    choice = choice or {}
+    bd = frame["breakdown"]
+    has = bd.notna() & (bd.astype(str) != "None")
+    plain = frame[~has]
+    parts = [plain]
+    rest = frame[has]
+    if not rest.empty:
+        for (c, p, m), g in rest.groupby(["community_id", "period", "metric"], sort=False):
+            want = choice.get(str(m), "auto")
+            unit = next((u for u in g["unit"] if isinstance(u, str)), None)
+            vals = [clean(v) for v in g["value"]]
+            labels = [str(b) for b in g["breakdown"]]
+            value: float | None
+            if want not in BREAKDOWN_AGGS:
+                value = next((v for lab, v in zip(labels, vals, strict=True) if lab == want), None)
+            elif want in ("auto", "total") and TOTAL_BREAKDOWN in labels:
+                value = vals[labels.index(TOTAL_BREAKDOWN)]
+            else:
+                xs = sorted(v for v, lab in zip(vals, labels, strict=True) if v is not None and lab != TOTAL_BREAKDOWN)
+                agg = want
+                if want in ("auto", "total"):
+                    agg = "sum" if unit in ADDITIVE_UNITS else "median"
+                if not xs:
+                    value = None
+                elif agg == "sum":
+                    value = float(sum(xs))
+                elif agg == "max":
+                    value = xs[-1]
+                elif agg == "min":
+                    value = xs[0]
+                elif agg == "mean":
+                    value = sum(xs) / len(xs)
+                else:
+                    k = len(xs)
+                    value = xs[k // 2] if k % 2 else (xs[k // 2 - 1] + xs[k // 2]) / 2
+            parts.append(pd.DataFrame([{"community_id": c, "period": p, "metric": m, "value": value, "breakdown": None,
+                                        "unit": unit, "reason": None if value is not None else "n/a"}], columns=COLUMNS))
+    out = pd.concat([x for x in parts if not x.empty], ignore_index=True) if any(not x.empty for x in parts) else plain
+    out = out.copy()
+    out["breakdown"] = None
+    return out

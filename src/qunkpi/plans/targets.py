@@ -18,6 +18,7 @@ generic limit is 50 % of |baseline| per period (floor: 0.05 per period for ratio
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -251,7 +252,7 @@ def project(xs: list[float], ys: list[float], x_at: float, history_sd: float | N
 def diff_sd(values: list[float | None]) -> float | None:
     """Standard deviation of period-to-period changes (consecutive non-null values)."""
     ys = [v for v in values if v is not None]
-    d = [b - a for a, b in zip(ys, ys[1:], strict=False)]
+    d = [b - a for a, b in itertools.pairwise(ys)]
     if len(d) < 2:
         return abs(d[0]) if d else None
     m = sum(d) / len(d)

@@ -11,10 +11,11 @@ the page a manager opens and the file they forward always agree.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,8 @@ from qunkpi.catalog import load_catalog
 from qunkpi.catalog.model import Benchmark, MetricDef
 from qunkpi.engine.api import metrics_for_periods
 from qunkpi.engine.periods import Period, parse_period, period_of, range_period, trailing
+from qunkpi.errors import QunkpiError
+from qunkpi.i18n import _lang as _LANG
 from qunkpi.i18n import tr
 
 if TYPE_CHECKING:
@@ -50,6 +53,7 @@ FAMILY_NAMES = {
     "service": ("服务响应", "Service"),
     "content": ("内容账号", "Content accounts"),
 }
+MEMBER_LISTS = ("silent", "koc", "churn_risk")
 WEEKDAYS = (("周一", "Mon"), ("周二", "Tue"), ("周三", "Wed"), ("周四", "Thu"), ("周五", "Fri"), ("周六", "Sat"), ("周日", "Sun"))
 
 
@@ -67,7 +71,7 @@ def not_yet(service: str, lang: str) -> dict[str, Any]:
 
 def clean(v: Any) -> Any:
     """JSON-safe scalar: NaN → None, numpy → Python, timestamps → ISO text."""
-    if v is None:
+    if v is None or v is pd.NaT:
         return None
     if hasattr(v, "item") and not isinstance(v, (str, bytes)):
         try:
@@ -78,8 +82,6 @@ def clean(v: Any) -> Any:
         return None
     if isinstance(v, (pd.Timestamp, datetime)):
         return v.isoformat(sep=" ")
-    if v is pd.NaT:
-        return None
     return v
 
 
@@ -137,6 +139,16 @@ def stage_of(created_at: Any, stage: Any, at: datetime) -> str | None:
     if months < 6:
         return "growth"
     return "mature"
+
+
+@contextlib.contextmanager
+def lang_context(lang: str) -> Iterator[None]:
+    """Run a service in the request's language (its tr() calls read the context variable)."""
+    token = _LANG.set(lang)
+    try:
+        yield
+    finally:
+        _LANG.reset(token)
 
 
 def _optional(module: str) -> Any | None:
@@ -267,16 +279,32 @@ class ReportData:
 
     # -- plans, benchmarks, status -----------------------------------------------------------------
     def plan_for(self, community_id: str, period: Period) -> dict[str, Any] | None:
-        """The stored KPI plan of a community as {north_star, targets: {metric: {value, deadline}}}, when plans exist."""
+        """The stored KPI plan of a community (qunkpi.plans: ``<ws>/plans/<id>.yaml``) as
+        ``{north_star, targets: {metric: {value, deadline, text, actions}}}``; None when it has none."""
         mod = _optional("qunkpi.plans")
-        if mod is None:
+        if mod is None or not hasattr(mod, "plan_path"):
             return None
-        getter = getattr(mod, "plan_summary", None)
-        if getter is None:
+        if not mod.plan_path(self.ws.path, community_id).exists():
             return None
-        with self.lock:
-            got = getter(self.ws, community_id)
-        return got if isinstance(got, dict) else None
+        try:
+            plan, _ = mod.load_stored(self.ws.path, community_id)
+        except QunkpiError:
+            return None
+        targets: dict[str, Any] = {}
+        for _, t in plan.targets():
+            if not t.metric or t.metric not in self.catalog or t.target is None:
+                continue
+            value = t.schedule.get(period.label, t.target)
+            unit = self.catalog[t.metric].unit
+            deadline = t.deadline or plan.deadline
+            targets[t.metric] = {
+                "value": value,
+                "text": f"{fmt_value(value, unit)} @ {deadline}",
+                "deadline": str(deadline),
+                "baseline": t.baseline,
+                "actions": list(t.actions),
+            }
+        return {"north_star": plan.north_star.metric, "targets": targets, "name": plan.name, "deadline": str(plan.deadline)}
 
     def north_star(self, purpose: str | None, plan: dict[str, Any] | None) -> str:
         if plan and plan.get("north_star") in self.catalog:
@@ -354,6 +382,7 @@ class ReportData:
 
     # -- alerts ------------------------------------------------------------------------------------
     def alerts(self, period: Period, communities: list[str] | None, lang: str) -> dict[str, Any]:
+        """Alerts of the period (qunkpi.alerts.evaluate_alerts), most severe first, with action and evidence."""
         mod = _optional("qunkpi.alerts")
         fn = getattr(mod, "evaluate_alerts", None) if mod else None
         if fn is None:
@@ -362,11 +391,16 @@ class ReportData:
             return {"available": True, "items": []}
 
         def run() -> list[dict[str, Any]]:
-            with self.lock:
-                got = fn(self.ws, period.label, communities=communities)
-            return _alert_rows(got)
+            with self.lock, lang_context(lang):
+                got = fn(self.ws, period, communities=None)
+            return _alert_rows(got, lang)
 
-        items = self.cached(("alerts", period.label, tuple(communities) if communities is not None else None), run)
+        try:
+            items = self.cached(("alerts", period.label, lang), run)
+        except QunkpiError as e:
+            return {"available": False, "reason": tr("预警规则无法运行：", "the alert rules could not run: ", lang) + str(e).splitlines()[0]}
+        if communities is not None:
+            items = [a for a in items if a.get("community_id") in set(communities)]
         return {"available": True, "items": items}
 
     # -- overview ----------------------------------------------------------------------------------
@@ -564,47 +598,65 @@ class ReportData:
         return {"available": True, "items": self.cached(("topics", cid, period.label), run)}
 
     def cohorts(self, cid: str, period: Period, lang: str) -> dict[str, Any]:
+        """Membership retention by join-month cohort (qunkpi.cohorts.retention_matrix): the 6 months up to the period's end."""
         mod = _optional("qunkpi.cohorts")
-        fn = None
-        if mod is not None:
-            fn = getattr(mod, "retention_matrix", None) or getattr(mod, "cohort_retention", None)
+        fn = getattr(mod, "retention_matrix", None) if mod else None
         if fn is None:
             return not_yet(tr("留存分群", "cohort retention", lang), lang)
+        if not self.has_rows("members"):
+            return not_available("缺少成员数据", "no membership data", lang)
+        last = period_of("month", period.end - timedelta(seconds=1))
+        first = last
+        for _ in range(5):
+            first = first.previous()
 
         def run() -> dict[str, Any]:
-            with self.lock:
-                got = fn(self.ws, period.label, community_id=cid)
-            return _cohort_json(got)
+            with self.lock, lang_context(lang):
+                m = fn(self.ws, "membership", first, last, community=cid)
+            m = m[m["size"] > 0]
+            offsets = [c for c in m.columns if c != "size"]
+            cohorts = [str(i) for i in m.index]
+            cells = []
+            for y, (_, row) in enumerate(m.iterrows()):
+                for x, k in enumerate(offsets):
+                    v = clean(row[k])
+                    if v is not None:
+                        cells.append([x, y, v])
+            return {
+                "cohorts": [f"{c} (n={int(n)})" for c, n in zip(cohorts, m["size"], strict=True)],
+                "offsets": [tr(f"第{k}月", f"M{k}", lang) for k in offsets],
+                "cells": cells,
+            }
 
-        return {"available": True, **self.cached(("cohorts", cid, period.label), run)}
+        try:
+            got = self.cached(("cohorts", cid, period.label, lang), run)
+        except QunkpiError as e:
+            return {"available": False, "reason": str(e)}
+        return {"available": True, **got}
 
     def member_lists(self, cid: str, period: Period, lang: str) -> dict[str, Any]:
-        mod = _optional("qunkpi.members")
-        if mod is None:
+        if _optional("qunkpi.members") is None:
             return not_yet(tr("成员名单", "member lists", lang), lang)
         out: dict[str, Any] = {"available": True, "lists": {}}
-        for kind in ("silent", "koc", "churn_risk"):
-            df = self.member_list(cid, period, kind)
+        for kind in MEMBER_LISTS:
+            try:
+                df = self.member_list(cid, period, kind)
+            except QunkpiError as e:
+                out["lists"][kind] = {"count": None, "rows": [], "reason": str(e)}
+                continue
             out["lists"][kind] = {"count": None if df is None else len(df), "rows": [] if df is None else records(df.head(50))}
         return out
 
     def member_list(self, cid: str, period: Period, kind: str) -> pd.DataFrame | None:
+        """silent | koc | churn_risk from qunkpi.members.member_list (None when that module is absent)."""
         mod = _optional("qunkpi.members")
         fn = getattr(mod, "member_list", None) if mod else None
         if fn is None:
-            fn = getattr(mod, f"{kind}_members", None) if mod else None
-            if fn is None:
-                return None
-
-            def run1() -> pd.DataFrame:
-                with self.lock:
-                    return fn(self.ws, period.label, community_id=cid)  # type: ignore[no-any-return]
-
-            return self.cached(("members", kind, cid, period.label), run1)  # type: ignore[no-any-return]
+            return None
 
         def run() -> pd.DataFrame:
             with self.lock:
-                return fn(self.ws, kind, period.label, community_id=cid)  # type: ignore[no-any-return]
+                return fn(self.ws, period, kind.replace("_", "-"), [cid])  # type: ignore[no-any-return]
 
         return self.cached(("members", kind, cid, period.label), run)  # type: ignore[no-any-return]
 
@@ -663,17 +715,22 @@ class ReportData:
 
     # -- appraisal ---------------------------------------------------------------------------------
     def appraisal(self, period: Period, lang: str) -> dict[str, Any]:
+        """One row per staff member from qunkpi.appraisal.appraise_workspace (items kept for the detail view)."""
         mod = _optional("qunkpi.appraisal")
-        fn = getattr(mod, "appraise", None) if mod else None
+        fn = getattr(mod, "appraise_workspace", None) if mod else None
         if fn is None:
             return not_yet(tr("员工考核", "staff appraisal", lang), lang)
 
         def run() -> list[dict[str, Any]]:
-            with self.lock:
+            with self.lock, lang_context(lang):
                 got = fn(self.ws, period.label)
-            return records(got) if isinstance(got, pd.DataFrame) else [dict(x) for x in got]
+            return [_staff_row(r, lang) for r in got]
 
-        return {"available": True, "rows": self.cached(("appraisal", period.label), run)}
+        try:
+            rows = self.cached(("appraisal", period.label, lang), run)
+        except QunkpiError as e:
+            return {"available": False, "reason": str(e)}
+        return {"available": True, "rows": rows}
 
     def staff(self) -> pd.DataFrame:
         return self.cached(("staff",), lambda: self.sql("SELECT staff_id, name, role, team FROM staff ORDER BY staff_id"))  # type: ignore[no-any-return]
@@ -738,21 +795,36 @@ def _period_json(p: Period) -> dict[str, Any]:
     return {"label": p.label, "grain": p.grain, "start": p.start.isoformat(), "end": p.end.isoformat(), "days": p.days}
 
 
-def _alert_rows(got: Any) -> list[dict[str, Any]]:
-    if isinstance(got, pd.DataFrame):
-        return records(got)
+def _alert_rows(got: Any, lang: str) -> list[dict[str, Any]]:
     out = []
     for a in got or []:
-        if isinstance(a, dict):
-            out.append({k: clean(v) for k, v in a.items()})
-        elif hasattr(a, "model_dump"):
-            out.append({k: clean(v) for k, v in a.model_dump().items()})
-        elif hasattr(a, "__dataclass_fields__"):
-            import dataclasses
-
-            out.append({k: clean(v) for k, v in dataclasses.asdict(a).items()})
-        else:
-            out.append({"text": str(a)})
+        ev = [
+            {"title": e.title, "columns": list(e.columns), "rows": [[clean(v) for v in r] for r in e.rows[:10]], "total": e.total}
+            for e in getattr(a, "evidence", [])
+        ]
+        out.append(
+            {
+                "rule": a.rule_id,
+                "community_id": a.community_id,
+                "community_name": a.community_name,
+                "period": a.period,
+                "metric": a.metric,
+                "value": clean(a.value),
+                "threshold": clean(a.threshold),
+                "severity": a.severity,
+                "kind": a.kind,
+                "title": a.title,
+                "message": tr(
+                    f"{fmt_value(a.value, a.unit, lang)}（阈值 {a.op} {fmt_value(a.threshold, a.unit, lang)}）",
+                    f"{fmt_value(a.value, a.unit, lang)} (threshold {a.op} {fmt_value(a.threshold, a.unit, lang)})",
+                    lang,
+                ),
+                "action": a.action,
+                "series": [[lbl, clean(v)] for lbl, v in a.series],
+                "evidence": ev,
+                "impact": clean(a.impact),
+            }
+        )
     return out
 
 
@@ -762,3 +834,34 @@ def _cohort_json(got: Any) -> dict[str, Any]:
     if isinstance(got, dict):
         return {k: v for k, v in got.items()}
     return {"rows": list(got)}
+
+
+def _staff_row(r: Any, lang: str) -> dict[str, Any]:
+    """A StaffResult as a flat row (the page's table) plus its scored items."""
+    items = [
+        {
+            "name": it.name,
+            "value": clean(it.value),
+            "target": clean(it.target),
+            "weight": clean(it.weight),
+            "points": clean(it.points),
+            "reason": it.reason,
+        }
+        for it in getattr(r, "items", [])
+    ]
+    yes, no = tr("是", "yes", lang), tr("否", "no", lang)
+    return {
+        "staff_id": r.staff_id,
+        tr("姓名", "name", lang): r.name,
+        tr("岗位", "role", lang): r.role_name,
+        tr("团队", "team", lang): r.team,
+        tr("系统分", "system", lang): clean(r.system_score),
+        tr("上级评分", "supervisor", lang): clean(r.supervisor_score),
+        tr("自评", "self", lang): clean(r.self_score),
+        tr("总分", "total", lang): clean(r.total),
+        tr("等级", "grade", lang): r.grade,
+        tr("奖金系数", "bonus", lang): clean(r.bonus),
+        tr("连续>90月数", "months > 90", lang): r.streak,
+        tr("可晋升", "promotion", lang): yes if r.promotion_eligible else no,
+        "items": items,
+    }

@@ -1,0 +1,113 @@
+"""Cohort retention matrices (docs/cohorts.md).
+
+Rows are join-month cohorts: the non-staff people whose *first* join of the community falls in that month (a person in
+two communities is in two cohorts). Column k is "month k since join", the 30-day window
+W_k = [j + 30k days, j + 30(k+1) days) after the first join j:
+
+- ``membership``: share of the cohort present at the instant j + 30k days (any spell counts, so rejoiners return);
+  column 0 is 100% by construction and column 1 equals ``retention_d30``.
+- ``active``: share of the cohort who sent at least one effective message (§4) in that community during W_k.
+
+A cell only counts the cohort members for whom it is observable by the as-of time (membership: j + 30k ≤ as-of;
+active: the window has ended, j + 30(k+1) ≤ as-of); a cell nobody can be observed in yet is empty (NaN).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Literal
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from qunkpi.cohorts.base import (
+    DAY_S,
+    WINDOW_DAYS,
+    first_joins,
+    make_ctx,
+    month_of,
+    months_between,
+    present_at,
+    spells_frame,
+)
+from qunkpi.errors import QunkpiError
+from qunkpi.i18n import tr
+
+if TYPE_CHECKING:
+    from qunkpi.engine.periods import Period
+    from qunkpi.workspace.workspace import Workspace
+
+Kind = Literal["membership", "active"]
+
+
+def _active_windows(ctx, cohort: pd.DataFrame) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Distinct (community_id, member_id, k): an effective message in window k after the first join."""
+    if not ctx.has("messages"):
+        raise QunkpiError(tr("没有消息数据（messages），无法计算活跃留存", "no messages data: active retention needs messages"))
+    if not ctx.has("message_labels"):
+        raise QunkpiError(
+            tr("消息尚未分类：先运行 `qunkpi classify`，活跃留存只算有效消息", "messages are not classified yet: run `qunkpi classify` first (active retention counts effective messages)")
+        )
+    m = ctx.member_messages
+    m = m.filter(m.is_effective.fill_null(False)).select(c="community_id", who="sender_id", at="sent_at")
+    fj = ibis.memtable(cohort[["community_id", "member_id", "first_joined_at"]].astype({"first_joined_at": "datetime64[us]"}))
+    j = m.join(fj, [m.c == fj.community_id, m.who == fj.member_id, m.at >= fj.first_joined_at])
+    k = ((j.at.epoch_seconds() - j.first_joined_at.epoch_seconds()) // (WINDOW_DAYS * DAY_S)).cast("int64")
+    out = j.select("community_id", "member_id", k=k).distinct()
+    return ctx.backend.execute(out)
+
+
+def retention_matrix(
+    ws: Workspace,
+    kind: Kind = "membership",
+    start_month: str | Period = "",
+    end_month: str | Period = "",
+    community: str | None = None,
+    as_of: datetime | None = None,
+) -> pd.DataFrame:
+    """Cohort × months-since-join shares. Index ``cohort`` (YYYY-MM); columns ``size`` then 0..N (N = months in range − 1)."""
+    if kind not in ("membership", "active"):
+        raise QunkpiError(tr(f"未知留存类型 {kind}：应为 membership 或 active", f"unknown retention kind {kind}: use membership or active"))
+    months = months_between(month_of(start_month), month_of(end_month))
+    ctx = make_ctx(ws, months, community, as_of)
+    as_of_t = pd.Timestamp(ctx.as_of)
+    n_cols = len(months)
+    fj = first_joins(ctx)
+    lo, hi = pd.Timestamp(months[0].start), pd.Timestamp(months[-1].end)
+    cohort = fj[(fj.first_joined_at >= lo) & (fj.first_joined_at < hi)].copy()
+    cohort["cohort"] = cohort.first_joined_at.dt.strftime("%Y-%m")
+    win = timedelta(days=WINDOW_DAYS)
+    cells: dict[int, pd.Series] = {}
+    if kind == "membership":
+        spells = spells_frame(ctx)
+        for k in range(n_cols):
+            at = cohort.first_joined_at + k * win
+            who = cohort.assign(at=at)
+            seen = at <= as_of_t
+            ok = present_at(spells, who[seen], "at")
+            cells[k] = _share(cohort, seen, ok)
+    else:
+        act = _active_windows(ctx, cohort) if len(cohort) else pd.DataFrame(columns=["community_id", "member_id", "k"])
+        keyed = set(zip(act.community_id, act.member_id, act.k, strict=True))
+        for k in range(n_cols):
+            seen = cohort.first_joined_at + (k + 1) * win <= as_of_t
+            sub = cohort[seen]
+            ok = pd.Series([(c, m, k) in keyed for c, m in zip(sub.community_id, sub.member_id, strict=True)], index=sub.index, dtype=bool)
+            cells[k] = _share(cohort, seen, ok)
+    labels = [m.label for m in months]
+    out = pd.DataFrame(index=pd.Index(labels, name="cohort"))
+    out["size"] = cohort.groupby("cohort").size().reindex(labels, fill_value=0).astype("int64")
+    for k in range(n_cols):
+        out[k] = cells[k].reindex(labels)
+    return out
+
+
+def _share(cohort: pd.DataFrame, seen: pd.Series, ok: pd.Series) -> pd.Series:
+    """Per cohort: observable members who satisfy ``ok`` / observable members (NaN when none observable)."""
+    obs = cohort[seen]
+    if obs.empty:
+        return pd.Series(dtype="float64")
+    g = pd.DataFrame({"cohort": obs.cohort, "ok": ok.reindex(obs.index, fill_value=False).astype(float)})
+    r = g.groupby("cohort")["ok"].mean()
+    return r.astype("float64").replace([np.inf, -np.inf], np.nan)
