@@ -55,3 +55,14 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(DEMO_DATA) $(DEMO_WS) build dist .pytest_cache .mypy_cache .ruff_cache
+
+# Debian's Chromium + Noto CJK fonts for the browser tests, PDF reports and screenshots (no browser download).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		apt-get update && apt-get install -y chromium fonts-noto-cjk; \
+	else echo "chromium present: /usr/bin/chromium"; fi
+
+# docs/screenshots/*.png: dashboard pages and the first pages of the PDF report (needs pdftoppm: poppler-utils).
+screenshots: $(STAMP) browser-deps
+	@command -v pdftoppm >/dev/null || (apt-get update && apt-get install -y poppler-utils)
+	$(BIN)/python scripts/screenshots.py

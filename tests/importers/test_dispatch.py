@@ -179,7 +179,7 @@ def test_datacube_folder(ws: Workspace, tmp_path: Path) -> None:
     post = ws.con.execute(
         "SELECT read_users, reads_from_share, delivered, is_original, extra FROM posts"
     ).fetchall()
-    assert post[0][:4] == (1180, 360, 10500, False)
+    assert post[0][:4] == (1180, 360, 10500, None)  # the export does not say whether a post is original
     assert len(json.loads(json.loads(post[0][4])["daily"])) == 3
     assert (
         one(ws, "SELECT platform FROM communities WHERE community_id = 'gh_skincare'") == "official_account"
@@ -244,3 +244,22 @@ def test_mixed_folder_end_to_end(ws: Workspace, tmp_path: Path) -> None:
     assert one(ws, "SELECT count(*) FROM messages") == 19 + 11 + 6
     assert one(ws, "SELECT count(*) FROM members") == 5
     assert any("file format not recognised" in k for rep in reports for k in rep.skipped)
+
+
+def test_recall_in_a_later_file_finds_the_original_across_the_suffix(ws: Workspace, tmp_path: Path) -> None:
+    lines = (FIX / "wecom-archive/archive.jsonl").read_text(encoding="utf-8").splitlines()
+    first = tmp_path / "day1.jsonl"
+    first.write_text(lines[0] + "\n", encoding="utf-8")  # the message, with its _external suffix
+    recall = tmp_path / "day2.jsonl"
+    recall.write_text(next(x for x in lines if '"action":"recall"' in x) + "\n", encoding="utf-8")
+    run(ws, first)
+    (rep,) = run(ws, recall)
+    assert rep.recalls_applied == 1
+    assert (
+        one(
+            ws,
+            "SELECT recalled FROM messages WHERE message_id = ?",
+            ["9732089160923053207_1790856900_external"],
+        )
+        is True
+    )

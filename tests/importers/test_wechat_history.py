@@ -106,3 +106,10 @@ def test_wxpy_log_in_gb18030() -> None:
     # ids are stable: converting again gives the same ones
     again = rows(convert("wechat-history", "wechat-history/wxpy_log.csv"), "messages")
     assert [m["message_id"] for m in again] == [m["message_id"] for m in msgs]
+
+
+def test_wxpy_session_ids_can_be_replaced() -> None:
+    c = convert_history(FIX / "wechat-history/wxpy_log.csv", ConvertOptions(community="reading-club"))
+    assert {m["community_id"] for m in rows(c, "messages")} == {"reading-club"}
+    (comm,) = rows(c, "communities")
+    assert comm["name"] == "读书打卡群"

@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 
 import pyarrow as pa
 import pytest
+from tests.conftest import FIXTURES, values
 
 from qunkpi.workspace import Workspace
-from tests.conftest import FIXTURES, values
 
 CONTENT = FIXTURES / "value" / "content"
 

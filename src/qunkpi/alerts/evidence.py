@@ -147,14 +147,16 @@ def staff_senders(ws: Workspace, cid: str, p: Period, rule: Rule, threshold: flo
 @evidence("low_activities")
 def low_activities(ws: Workspace, cid: str, p: Period, rule: Rule, threshold: float, limit: int) -> Evidence:
     cte, params = _staff_cte(ws)
-    sql = f"""WITH {cte}
-        SELECT a.activity_id, a.name, a.kind, a.start_at, a.notified_count,
-               count(DISTINCT ap.member_id) FILTER (WHERE NOT EXISTS (SELECT 1 FROM staff_people s
-                   WHERE s.community_id = a.community_id AND s.pid = ap.member_id)) AS participants,
-               round(participants / nullif(a.notified_count, 0), 4) AS participation
-        FROM activities a LEFT JOIN activity_participants ap ON ap.activity_id = a.activity_id
+    sql = f"""WITH {cte}, part AS (
+            SELECT ap.activity_id, count(DISTINCT ap.member_id) AS n FROM activity_participants ap
+            JOIN activities a ON a.activity_id = ap.activity_id
+            WHERE NOT EXISTS (SELECT 1 FROM staff_people s WHERE s.community_id = a.community_id AND s.pid = ap.member_id)
+            GROUP BY ap.activity_id)
+        SELECT a.activity_id, a.name, a.kind, a.start_at, a.notified_count, coalesce(part.n, 0) AS participants,
+               round(coalesce(part.n, 0) / nullif(a.notified_count, 0), 4) AS participation
+        FROM activities a LEFT JOIN part ON part.activity_id = a.activity_id
         WHERE a.community_id = ? AND a.start_at >= ? AND a.start_at < ?
-        GROUP BY ALL ORDER BY participation NULLS FIRST, a.start_at"""
+        ORDER BY participation NULLS FIRST, a.start_at"""
     return _run(ws, "low_activities", tr("本期活动的参与率（低的在前）", "activities of the period by participation (lowest first)"),
                 sql, [*params, cid, p.start, p.end], limit)
 

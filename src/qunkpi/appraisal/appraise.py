@@ -133,20 +133,24 @@ def score_items(cards: Scorecards, card: RoleCard, provider: ValueProvider, staf
             if csat.value is None:
                 if gate.when_missing == "block":
                     res.points, res.gated = 0.0, True
-                    res.detail = tr("无满意度数据，销售项不计分", "no csat data: sales item not counted")
+                    res.detail = _join(res.detail, tr("无满意度数据，销售项不计分", "no csat data: sales item not counted"))
                 elif not warned_csat:
                     warned_csat = True
                     flags.append(tr("无满意度问卷数据，销售项未经满意度前置条件检查", "no csat survey data: sales items counted without the csat precondition"))
             elif csat.value < gate.min:
                 res.points, res.gated = 0.0, True
-                res.detail = tr(f"满意度 {csat.value:.1%} < {gate.min:.0%}，销售项不计分",
-                                f"csat {csat.value:.1%} < {gate.min:.0%}: sales item not counted")
+                res.detail = _join(res.detail, tr(f"满意度 {csat.value:.1%} < {gate.min:.0%}，销售项不计分",
+                                                  f"csat {csat.value:.1%} < {gate.min:.0%}: sales item not counted"))
         if res.reason is not None:
             flags.append(f"{res.name}: " + tr("无法测量，权重已按其余项重新分配（", "not measurable, its weight was spread over the other items (") + res.reason + tr("）", ")"))
         if it.data_skill and res.points is not None and res.points < cards.training_below_points and it.training(lang):
             res.training = it.training(lang)
         results.append(res)
     return results, (None if csat is None else csat.value)
+
+
+def _join(a: str, b: str) -> str:
+    return f"{a} · {b}" if a else b
 
 
 def _score_item(cards: Scorecards, card: RoleCard, it: Item, provider: ValueProvider, staff: StaffInfo,
@@ -291,4 +295,14 @@ def appraise_workspace(ws: Workspace, period: str, staff: list[str] | None = Non
     if not provider.staff():
         raise QunkpiError(tr("工作区中没有员工（staff 表），无法考核；请先导入 staff.csv",
                              "the workspace has no staff (staff table) to appraise; import staff.csv first"))
+    provider.prefetch(periods_needed(cards, p))
     return appraise_all(cards, provider, p, ids)
+
+
+def periods_needed(cards: Scorecards, period: Period) -> list[Period]:
+    """This period, the promotion history before it, and what items with a period offset reach back to."""
+    back = cards.promotion.consecutive - 1 + max((-it.period_offset for c in cards.roles.values() for it in c.items), default=0)
+    out = [period]
+    for _ in range(back):
+        out.append(out[-1].previous())
+    return out

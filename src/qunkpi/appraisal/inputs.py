@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -106,7 +107,8 @@ def record(ws: Workspace, rows: list[InputRow], *, entered_by: str, source: str,
     problems = validate_rows(rows, cards, known_staff(ws), file)
     if problems:
         raise ValidationFailed(problems, what="appraisal inputs")
-    when = at or datetime.now().replace(microsecond=0)
+    # stored like every other timestamp: naive wall-clock time in the workspace time zone
+    when = at or datetime.now(ZoneInfo(ws.settings.timezone)).replace(microsecond=0, tzinfo=None)
     with ws.writing():
         ensure_table(ws)
         row = ws.con.execute(f"SELECT coalesce(max(seq), 0) FROM {TABLE}").fetchall()

@@ -259,26 +259,38 @@ class WorkspaceProvider:
         return Measured(hit / len(weeks), tr(f"{hit} / {len(weeks)} 周有画像更新", f"{hit} of {len(weeks)} weeks with a profile update"))
 
     # -- catalog-based ----------------------------------------------------------------------------
+    def prefetch(self, periods: list[Period]) -> None:
+        """Compute the catalog metrics of several periods in one engine run (the promotion history needs them)."""
+        todo = [p for p in periods if p.label not in self._cat_cache]
+        if todo:
+            self._run_catalog(todo)
+
     def _catalog(self, period: Period) -> _Catalog:
         got = self._cat_cache.get(period.label)
-        if got is not None:
-            return got
+        if got is None:
+            self._run_catalog([period])
+            got = self._cat_cache[period.label]
+        return got
+
+    def _run_catalog(self, periods: list[Period]) -> None:
         from qunkpi.catalog import load_catalog
         from qunkpi.engine.api import metrics_for_periods
 
         cat = load_catalog()
         wanted = sorted({mid for m in MEASURES.values() for mid in m.catalog} | {"csat_share"})
         known = [m for m in wanted if m in cat]
-        out = _Catalog()
-        for mid in wanted:
-            if mid not in cat:
-                for c in self._owners:
-                    out.reasons[(c, mid)] = tr(f"指标目录中没有 {mid}", f"the catalog has no metric {mid}")
+        outs = {p.label: _Catalog() for p in periods}
+        for out in outs.values():
+            for mid in wanted:
+                if mid not in cat:
+                    for c in self._owners:
+                        out.reasons[(c, mid)] = tr(f"指标目录中没有 {mid}", f"the catalog has no metric {mid}")
         if known and self._owners:
-            df = metrics_for_periods(self.ws, [period], metrics=known)
-            _fill(out, df)
-        self._cat_cache[period.label] = out
-        return out
+            df = metrics_for_periods(self.ws, periods, metrics=known)
+            for label, part in df.groupby("period", sort=False):
+                if str(label) in outs:
+                    _fill(outs[str(label)], part)
+        self._cat_cache.update(outs)
 
     def _values(self, metric: str, period: Period, comms: list[str]) -> tuple[dict[str, float], str | None]:
         """community → value for the non-null ones, and a reason when none had a value."""
@@ -359,10 +371,7 @@ class WorkspaceProvider:
         if (m := self._none_owned(comms)) is not None:
             return m
         joins, _ = self._values("joins", period, comms)
-        got = self._pooled("retention_d30", period, comms, joins, tr("个入群", "joins"))
-        if got.value is not None:
-            got.detail = tr(f"{period.label} 入群者；", f"joiners of {period.label}; ") + got.detail
-        return got
+        return self._pooled("retention_d30", period, comms, joins, tr("个入群", "joins"))
 
     def _m_koc_count(self, staff: StaffInfo, period: Period, comms: list[str]) -> Measured:
         if (m := self._none_owned(comms)) is not None:

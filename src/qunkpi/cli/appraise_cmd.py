@@ -41,7 +41,7 @@ def _print(results: list[Any], detail: bool) -> None:
                         tr("得分/10", "points/10"), tr("权重", "weight"), tr("说明", "notes")):
                 t.add_column(col)
             for it in r.items:
-                note = it.reason or it.detail
+                note = it.detail if it.reason is None else tr("无法测量（见下方）", "not measured (see below)")
                 if it.period != r.period:
                     note = f"[{it.period}] {note}"
                 t.add_row(it.name, _fmt(it.value, it.unit), _fmt(it.target, it.unit), "—" if it.achievement is None else f"{it.achievement:.0%}",
@@ -202,7 +202,7 @@ def register(app: typer.Typer) -> None:
             t.add_column(col)
         for r in df.itertuples(index=False):
             t.add_row(str(r.seq), str(r.name or r.staff_id), str(r.period), str(r.item), f"{r.value:g}", str(r.entered_by),
-                      str(r.entered_at), str(r.source), "" if r.note is None else str(r.note))
+                      str(r.entered_at), str(r.source), "" if r.note is None or r.note != r.note else str(r.note))
         console.print(t)
 
     @sub.command("check", help=tr("校验考核表（权重合计 100%、计分档位、测量项与指标目录）", "validate the scorecards (weights add to 100%, tiers, measures, catalog metrics)"))

@@ -43,7 +43,7 @@ def user_errors() -> Iterator[None]:
     except ValidationFailed as e:
         err_console.print(f"[bold red]{tr('发现问题，未写入任何数据：', 'problems found; nothing was written:')}[/]")
         for p in e.problems:
-            err_console.print(f"  {p.format()}", markup=False, highlight=False)
+            err_console.print(f"  {p.format()}", markup=False, highlight=False, soft_wrap=True)
         if e.total > len(e.problems):
             err_console.print(tr(f"  ……另有 {e.total - len(e.problems)} 个问题", f"  ... and {e.total - len(e.problems)} more problems"))
         raise typer.Exit(e.exit_code) from None

@@ -19,6 +19,8 @@ def print_report(reports: list) -> None:  # type: ignore[type-arg]
         t.add_column(col)
     skipped: dict[str, int] = {}
     for rep in reports:
+        if rep.file and rep.file_rows_read is not None:
+            console.print(tr(f"{rep.file}（{rep.format}）：读取 {rep.file_rows_read} 条记录", f"{rep.file} ({rep.format}): {rep.file_rows_read} records read"))
         for tr_ in rep.tables:
             t.add_row(tr_.file, tr_.table, str(tr_.rows_read), str(tr_.inserted), str(tr_.updated), str(tr_.open_enum_other))
         for k, v in rep.skipped.items():
@@ -30,7 +32,7 @@ def print_report(reports: list) -> None:  # type: ignore[type-arg]
             console.print(tr(f"一对一服务消息：{rep.service_messages} 条", f"one-to-one service messages: {rep.service_messages}"))
     console.print(t)
     for k, v in sorted(skipped.items()):
-        console.print(tr(f"跳过 {v} 行：{k}", f"skipped {v} rows: {k}"))
+        console.print(tr(f"{k}：{v} 行", f"{k}: {v} rows"))
 
 
 def register(app: typer.Typer) -> None:

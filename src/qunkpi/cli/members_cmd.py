@@ -98,7 +98,7 @@ def write_xlsx(df: pd.DataFrame, out: Path, title: str) -> None:
         shown.to_excel(xw, sheet_name=sheet, index=False)
         wsheet = xw.sheets[sheet]
         for i, c in enumerate(shown.columns):
-            width = max([len(str(c)) * 2, *[len(str(x)) for x in shown.iloc[:, i].head(200)]] or [10])
+            width = max([len(str(c)) * 2, *[len(str(x)) for x in shown.iloc[:, i].head(200)]])
             wsheet.set_column(i, i, min(max(width + 2, 10), 40))
         wsheet.freeze_panes(1, 0)
 

@@ -55,7 +55,7 @@ def _metric_name(mid: str | None) -> str:
 
 def _print_plan(plan: Any) -> None:
     from qunkpi.catalog import load_catalog
-    from qunkpi.plans.targets import fmt
+    from qunkpi.plans.targets import fmt, unit_of
 
     cat = load_catalog()
     console.print(f"[bold]{plan.name or plan.key()}[/] · {plan.scope} · {tr('用途', 'purpose')} {plan.purpose or '-'} · "
@@ -64,7 +64,7 @@ def _print_plan(plan: Any) -> None:
     for col in ("", tr("指标", "metric"), tr("类型", "kind"), tr("基线", "baseline"), tr("目标", "target"), tr("截止", "deadline"), tr("行动", "actions")):
         t.add_column(col)
     for path, tg in plan.targets():
-        unit = cat[tg.metric].unit if tg.metric in cat else "ratio"
+        unit = unit_of(cat[tg.metric]) if tg.metric in cat else "ratio"
         kind = tg.kind or (cat[tg.metric].kind if tg.metric in cat else "")
         t.add_row("★" if path == "north_star" else "", _metric_name(tg.metric), kind, fmt(tg.baseline, unit), fmt(tg.target, unit),
                   str(plan.deadline_of(tg) or ""), "；".join(tg.actions))

@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
                     f"提示：还没有看板账号，先运行 `qunkpi user add --workspace {workspace} admin --role admin`",
                     f"note: no dashboard accounts yet; create one with `qunkpi user add --workspace {workspace} admin --role admin`",
                 ))
-            web = create_app(workspace, secure_cookies=secure_cookies)
+            web = create_app(workspace, secure_cookies=secure_cookies, warm=True)
         console.print(tr(f"看板：http://{host}:{port}/  （Ctrl+C 停止）", f"dashboard: http://{host}:{port}/  (Ctrl+C to stop)"))
         uvicorn.run(web, host=host, port=port, log_level="warning")
 

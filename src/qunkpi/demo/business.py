@@ -265,6 +265,9 @@ def orders(
     t = (s0[pick] + rng.random(n) * dur[pick]).astype(np.int64)
     t = np.minimum(t, w1 - 1)
     _emit(c, rng, out, spells.member_id[who].tolist(), t, theme, None, no_community_share=0.1)
+    if c.purpose == "sales":  # the owner buys too now and then (staff orders are excluded by the metrics)
+        t_staff = np.sort(lo + rng.integers(DAY, max(2 * DAY, w1 - lo - DAY), 2)).astype(np.int64)
+        _emit(c, rng, out, [c.owner, c.owner], t_staff, theme, None, no_community_share=0.0)
 
     for a in acts:
         if a.code is None:
@@ -441,49 +444,74 @@ def surveys(
             scores = rng.choice(11, n, p=dist / dist.sum())
             ts = wave + rng.integers(0, 3 * DAY, n)
             ts = np.minimum(ts, w1 - 1)
-            for s, sc, tt in zip(who.tolist(), scores.tolist(), ts.tolist(), strict=True):
-                if spells.leave[s] <= tt:
-                    continue
-                band = "promoter" if sc >= 9 else "passive" if sc >= 7 else "detractor"
-                comment = _pick(rng, NPS_COMMENTS[band]) if rng.random() < 0.35 else None
-                _survey(out, c, spells.member_id[s], "nps", sc, tt, comment)
+            keep = spells.leave[who] > ts
+            band = np.where(scores >= 9, 0, np.where(scores >= 7, 1, 2))[keep]
+            bank = (NPS_COMMENTS["promoter"], NPS_COMMENTS["passive"], NPS_COMMENTS["detractor"])
+            _survey_block(
+                out,
+                c,
+                spells.member_id[who[keep]],
+                "nps",
+                scores[keep],
+                ts[keep],
+                _comments(rng, bank, band, 0.35),
+            )
             if k == 0:  # a staff member answers the survey once (excluded by the metrics)
-                _survey(out, c, c.owner, "nps", 10, wave + HOUR, None)
+                owner = np.asarray([c.owner], dtype=object)
+                _survey_block(out, c, owner, "nps", np.asarray([10]), np.asarray([wave + HOUR]), [None])
         y, m = add_months(y, m, 1)
         k += 1
 
     if c.purpose in ("service", "sales") and q_t.size:
         pick = np.flatnonzero(rng.random(q_t.size) < 0.15)
-        for i in pick.tolist():
-            delay = int(q_delay[i])
-            tt = int(q_t[i]) + (delay if delay >= 0 else 0) + int(rng.integers(10 * MINUTE, 24 * HOUR))
-            s = int(q_spell[i])
-            if tt >= w1 or spells.leave[s] <= tt:
-                continue
-            if delay < 0:
-                p = (0.3, 0.3, 0.25, 0.1, 0.05)
-            elif delay <= 30 * MINUTE:
-                p = (0.01, 0.02, 0.07, 0.35, 0.55)
-            else:
-                p = (0.05, 0.1, 0.3, 0.35, 0.2)
-            sc = int(rng.choice(5, p=p)) + 1
-            comment = _pick(rng, CSAT_COMMENTS["good" if sc >= 4 else "bad"]) if rng.random() < 0.3 else None
-            _survey(out, c, spells.member_id[s], "csat", sc, tt, comment)
+        delay = q_delay[pick]
+        tt = q_t[pick] + np.maximum(delay, 0) + rng.integers(10 * MINUTE, 24 * HOUR, pick.size)
+        who = q_spell[pick].astype(np.intp)
+        keep = (tt < w1) & (spells.leave[who] > tt)
+        speed = np.where(delay < 0, 0, np.where(delay <= 30 * MINUTE, 1, 2))  # none / fast / slow
+        cum = np.cumsum(np.asarray([CSAT_DIST[k] for k in ("none", "fast", "slow")]), axis=1)
+        scores = (rng.random(pick.size)[:, None] > cum[speed]).sum(axis=1) + 1
+        scores = np.minimum(scores, 5)[keep]
+        csat_bank = (CSAT_COMMENTS["good"], CSAT_COMMENTS["bad"])
+        comments = _comments(rng, csat_bank, np.where(scores >= 4, 0, 1), 0.3)
+        _survey_block(out, c, spells.member_id[who[keep]], "csat", scores, tt[keep], comments)
 
 
-def _pick(rng: np.random.Generator, items: Sequence[str]) -> str:
-    return items[int(rng.integers(len(items)))]
+CSAT_DIST = {  # probabilities for scores 1..5 by how the question was answered
+    "none": (0.3, 0.3, 0.25, 0.1, 0.05),
+    "fast": (0.01, 0.02, 0.07, 0.35, 0.55),
+    "slow": (0.05, 0.1, 0.3, 0.35, 0.2),
+}
 
 
-def _survey(
-    out: Rows, c: Community, member: object, kind: str, score: int, t: int, comment: str | None
+def _comments(
+    rng: np.random.Generator, banks: tuple[tuple[str, ...], ...], which: np.ndarray, share: float
+) -> list[str | None]:
+    n = which.size
+    has = (rng.random(n) < share).tolist()
+    u = rng.random(n).tolist()
+    return [
+        banks[b][int(x * len(banks[b]))] if h else None
+        for b, h, x in zip(which.tolist(), has, u, strict=True)
+    ]
+
+
+def _survey_block(
+    out: Rows,
+    c: Community,
+    members: np.ndarray,
+    kind: str,
+    scores: np.ndarray,
+    ts: np.ndarray,
+    comments: list[str | None],
 ) -> None:
-    out["community_id"].append(c.community_id)
-    out["member_id"].append(member)
-    out["kind"].append(kind)
-    out["score"].append(score)
-    out["answered_at"].append(t)
-    out["comment"].append(comment)
+    n = members.size
+    out["community_id"].extend([c.community_id] * n)
+    out["member_id"].extend(members.tolist())
+    out["kind"].extend([kind] * n)
+    out["score"].extend(scores.tolist())
+    out["answered_at"].extend(ts.tolist())
+    out["comment"].extend(comments)
 
 
 def leads(

@@ -48,9 +48,8 @@ def default_end_month(today: dt.date | None = None) -> str:
 def build_text_bank(rng: np.random.Generator, push_codes: list[str]) -> TextBank:
     bank = TextBank()
     bank.add("filler", tx.combos(tx.FILLER_CORES, tx.FILLER_SUFFIXES))
-    bank.add("greeting_morning", tx.GREETING_MORNING)
-    bank.add("greeting_day", tx.GREETING_DAY)
-    bank.add("greeting_evening", tx.GREETING_EVENING)
+    for i, greetings in enumerate(tx.GREETINGS):
+        bank.add(f"greeting:{i}", greetings)
     bank.add("emotion", tx.EMOTION_TEXTS)
     bank.add("redpacket", tx.REDPACKET_TEXTS)
     bank.add("vote", tx.VOTE_TEXTS)
@@ -222,7 +221,8 @@ def _write_messages(
         return pc.binary_join_element_wise(pref, digits, "")
 
     chunk = 1_000_000
-    with pq.ParquetWriter(path, schema, compression="zstd") as w:
+    dictionary_cols = ["community_id", "sender_id", "msg_type", "text"]  # ids are unique: no dictionary
+    with pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=dictionary_cols) as w:
         for lo in range(0, max(n, 1), chunk):
             sl = order[lo : lo + chunk]
             ci = cidx[sl]

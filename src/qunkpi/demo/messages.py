@@ -25,7 +25,7 @@ from qunkpi.demo.spec import (
     WEEK_READING,
     Scale,
 )
-from qunkpi.demo.texts import MAX_DAY_N
+from qunkpi.demo.texts import GREETING_FROM_HOUR, MAX_DAY_N
 from qunkpi.workspace.schema import MSG_TYPES
 
 CATEGORIES: tuple[str, ...] = tuple(MIX_BASE)
@@ -241,10 +241,11 @@ def generate_messages(
     fill("spam", "spam")
     fill("pii", "pii")
     g = np.flatnonzero(cat == CAT["greeting"])
-    morning = bank.pick(rng, "greeting_morning", g.size)
-    midday = bank.pick(rng, "greeting_day", g.size)
-    evening = bank.pick(rng, "greeting_evening", g.size)
-    text[g] = np.where(tod[g] < 11 * HOUR, morning, np.where(tod[g] < 18 * HOUR, midday, evening))
+    slot = np.searchsorted(np.asarray(GREETING_FROM_HOUR) * HOUR, tod[g], side="right") - 1
+    slot = np.where(slot < 0, len(GREETING_FROM_HOUR) - 1, slot)  # before 5:00 is still night
+    for k in range(len(GREETING_FROM_HOUR)):
+        sel = slot == k
+        text[g[sel]] = bank.pick(rng, f"greeting:{k}", int(sel.sum()))
     ck = np.flatnonzero(cat == CAT["checkin"])
     if ck.size:
         plain = bank.pick(rng, f"checkin:{theme}", ck.size)

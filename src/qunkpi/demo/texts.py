@@ -44,11 +44,15 @@ GREETING_MORNING = combos(
     ("早安", "早上好", "早", "大家早上好", "早安各位", "各位早", "早呀", "早安打工人", "早上好呀"),
     ("", "", "～", "！", "☀️", "[太阳]", "🌞", "[爱心]", " 😊"),
 )
-GREETING_DAY = combos(("中午好", "下午好", "午安", "大家下午好"), ("", "～", "！", "[咖啡]", "☕"))
-GREETING_EVENING = combos(
-    ("晚安", "大家晚安", "晚安好梦", "晚安各位", "睡了睡了", "晚安啦", "晚上好"),
+GREETING_NOON = combos(("中午好", "午安", "大家中午好"), ("", "～", "！", "[咖啡]", "☕"))
+GREETING_AFTERNOON = combos(("下午好", "大家下午好", "下午好呀"), ("", "～", "！", "[咖啡]", "☕"))
+GREETING_EVENING = combos(("晚上好", "大家晚上好", "晚上好呀"), ("", "～", "！", "🌙", "[月亮]"))
+GREETING_NIGHT = combos(
+    ("晚安", "大家晚安", "晚安好梦", "晚安各位", "睡了睡了", "晚安啦"),
     ("", "", "～", "！", "🌙", "[月亮]", "💤", "[爱心]"),
 )
+GREETINGS = (GREETING_MORNING, GREETING_NOON, GREETING_AFTERNOON, GREETING_EVENING, GREETING_NIGHT)
+GREETING_FROM_HOUR = (5, 11, 14, 18, 21)  # each bank is used from this hour on (night also before 5)
 EMOTION_TEXTS = ("[动画表情]", "[表情]", "[动画表情]", "[捂脸]", "[强]", "[OK]", "[旺柴]", "[耶]")
 REDPACKET_TEXTS = combos(
     ("[红包]",),

@@ -168,7 +168,8 @@ def run_metrics(backend: Any, periods: list[Period], opts: RunOptions, catalog: 
         out = pd.concat(frames, ignore_index=True)
         order_idx = {mid: i for i, mid in enumerate(wanted)}
         out["_o"] = out["metric"].map(order_idx)
-        out = out.sort_values(["community_id", "period", "_o", "breakdown"], na_position="first", kind="stable").drop(columns="_o")
+        out["_p"] = out["period"].map({label: i for i, label in enumerate(labels)})  # chronological, not alphabetical
+        out = out.sort_values(["community_id", "_p", "_o", "breakdown"], na_position="first", kind="stable").drop(columns=["_o", "_p"])
         return out.reset_index(drop=True)[OUT_COLUMNS]
     finally:
         ctx.release()

@@ -75,6 +75,9 @@ class ImportReport:
     recalls_applied: int = 0
     recalls_audit_only: int = 0
     service_messages: int = 0
+    file: str = ""  # the export file a format converter read (set by importers.dispatch)
+    format: str = "canonical"
+    file_rows_read: int | None = None  # records read from that file, before mapping to tables
 
     def rows_stored(self) -> dict[str, int]:
         out: Counter[str] = Counter()
@@ -137,6 +140,8 @@ class Loader:
         self.ws = ws
         self.con = ws.con
         self.progress = progress or (lambda _msg: None)
+        # Conversions name the workspace zone explicitly: never depend on the session TimeZone (Ibis sets UTC).
+        self.tz = ws.settings.timezone
         self._n = 0
 
     # -- public ------------------------------------------------------------------------------------
@@ -252,7 +257,7 @@ class Loader:
             if c.name not in source_types:
                 continue
             src_type = source_types[c.name]
-            exprs.append(f"{_typed_expr(c, f'{_q(c.name)}', src_type)} AS {_q(c.name)}")
+            exprs.append(f"{_typed_expr(c, f'{_q(c.name)}', src_type, self.tz)} AS {_q(c.name)}")
             if _can_fail(c, src_type):
                 exprs.append(f"{_q(c.name)} AS {_q('r__' + c.name)}")
         extras = [n for n in source_types if n not in table.column_names and n != ROW_COL]
@@ -429,7 +434,7 @@ class Loader:
                 continue
             uniques = self.con.execute(
                 f'SELECT DISTINCT "{c.name}" FROM "{stg}" WHERE "{c.name}" IS NOT NULL'
-            ).fetch_arrow_table()
+            ).to_arrow_table()
             raw = uniques.column(0)
             if len(raw) == 0:
                 continue
@@ -451,7 +456,7 @@ class Loader:
         for col in cols:
             t = self.con.execute(
                 f'SELECT rowid AS rid, "{col}" AS v FROM "{stg}" WHERE "{col}" IS NOT NULL'
-            ).fetch_arrow_table()
+            ).to_arrow_table()
             if t.num_rows == 0:
                 continue
             red = pa.table({"rid": t.column("rid"), "v": redact_array(t.column("v"))})
@@ -490,6 +495,11 @@ class Loader:
             con.execute(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{stg}"')
             rep.updated = existing
             rep.inserted = rep.rows_read - existing
+            if table.name == "messages":
+                # A recall seen in another file keeps its original marked recalled after a re-import.
+                con.execute(
+                    "UPDATE messages SET recalled = true WHERE NOT recalled AND message_id IN (SELECT message_id FROM recall_audit)"
+                )
             if table.name == "communities":
                 con.execute(
                     """UPDATE messages SET text = NULL WHERE text IS NOT NULL AND community_id IN
@@ -541,8 +551,8 @@ class Loader:
                 "UPDATE messages SET recalled = true WHERE message_id IN (SELECT message_id FROM __recalls)"
             )
             con.execute(
-                """INSERT INTO recall_audit SELECT CAST(message_id AS VARCHAR), CAST(community_id AS VARCHAR),
-                   CAST(sender_id AS VARCHAR), timezone(current_setting('TimeZone'), TRY_CAST(recalled_at AS TIMESTAMPTZ)), 'import'
+                f"""INSERT INTO recall_audit SELECT CAST(message_id AS VARCHAR), CAST(community_id AS VARCHAR),
+                   CAST(sender_id AS VARCHAR), {_local_ts("recalled_at", self.tz)}, 'import'
                    FROM __recalls r WHERE NOT EXISTS (SELECT 1 FROM recall_audit a WHERE a.message_id = r.message_id)"""
             )
             con.execute("COMMIT")
@@ -572,9 +582,9 @@ class Loader:
                 "DELETE FROM service_messages WHERE message_id IN (SELECT CAST(message_id AS VARCHAR) FROM __svc)"
             )
             con.execute(
-                """INSERT INTO service_messages SELECT CAST(message_id AS VARCHAR), CAST(conversation_id AS VARCHAR),
+                f"""INSERT INTO service_messages SELECT CAST(message_id AS VARCHAR), CAST(conversation_id AS VARCHAR),
                    CAST(staff_id AS VARCHAR), CAST(sender_id AS VARCHAR),
-                   timezone(current_setting('TimeZone'), TRY_CAST(sent_at AS TIMESTAMPTZ)), CAST(msg_type AS VARCHAR),
+                   {_local_ts("sent_at", self.tz)}, CAST(msg_type AS VARCHAR),
                    CAST(text AS VARCHAR), TRY_CAST(from_staff AS BOOLEAN) FROM __svc"""
             )
             con.execute("COMMIT")
@@ -600,6 +610,12 @@ def _literal(c: Column) -> str:
     if isinstance(v, (int, float)):
         return f"CAST({v} AS {DUCKDB_TYPE[c.type]})"
     return f"'{_sql_str(str(v))}'"
+
+
+def _local_ts(col: str, tz: str) -> str:
+    """A converter-produced timestamp string (with or without offset) as naive local time in ``tz``."""
+    c = Column(col, ColType.TS)
+    return _typed_expr(c, col, "VARCHAR", tz)
 
 
 def _q(name: str) -> str:
@@ -649,12 +665,12 @@ def _can_fail(c: Column, src_type: str) -> bool:
 _OFFSET_RE = r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([zZ]|[+-]\d{2}(:?\d{2})?)$"
 
 
-def _typed_expr(c: Column, raw: str, src_type: str = "VARCHAR") -> str:
+def _typed_expr(c: Column, raw: str, src_type: str = "VARCHAR", tz: str = "Asia/Shanghai") -> str:
     """A DuckDB expression turning the raw column into the canonical type (NULL where it cannot)."""
     t = c.type
     if _native(c, src_type):
         if t is ColType.TS and src_type == "TIMESTAMP WITH TIME ZONE":
-            return f"timezone(current_setting('TimeZone'), {raw})"
+            return f"timezone('{tz}', {raw})"
         return f"CAST({raw} AS {DUCKDB_TYPE[t]})"
     txt = f"NULLIF(TRIM(CAST({raw} AS VARCHAR)), '')"
     if t is ColType.STR:
@@ -665,7 +681,7 @@ def _typed_expr(c: Column, raw: str, src_type: str = "VARCHAR") -> str:
         # Offsets are honoured; naive values are wall-clock time in the workspace time zone (fast path, no ICU).
         return (
             f"CASE WHEN regexp_matches({txt}, '{_OFFSET_RE}') "
-            f"THEN timezone(current_setting('TimeZone'), TRY_CAST({txt} AS TIMESTAMPTZ)) "
+            f"THEN timezone('{tz}', TRY_CAST({txt} AS TIMESTAMPTZ)) "
             f"ELSE COALESCE(TRY_CAST({txt} AS TIMESTAMP), "
             f"TRY_STRPTIME({txt}, ['%Y/%m/%d %H:%M:%S', '%Y/%m/%d %H:%M', '%Y/%m/%d', '%Y%m%d %H:%M:%S'])) END"
         )

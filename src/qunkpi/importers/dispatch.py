@@ -74,15 +74,15 @@ def import_with_format(
             tables,
             source=str(file),
             fmt=got if got != UNKNOWN else "unknown",
-            recalls=conv.recalls,
+            recalls=_resolve_recalls(ws, conv.recalls),
             service_messages=_pseudonymise_conversations(ws, conv.service_messages),
             skipped=conv.skipped,
         )
         # Rows read from the file itself (a group list's members, an archive's records), beside the per-table
         # counts the loader reports.
-        report.file_rows_read = conv.rows_read  # type: ignore[attr-defined]
-        report.file = str(file)  # type: ignore[attr-defined]
-        report.format = got  # type: ignore[attr-defined]
+        report.file_rows_read = conv.rows_read
+        report.file = str(file)
+        report.format = got
         reports.append(report)
     return reports
 
@@ -161,16 +161,40 @@ _MEMBER_COLS = [
 ]
 
 
-def _open_spells(ws: Workspace, community: str, member: str | None, before: datetime) -> list[dict[str, Any]]:
-    cols = ", ".join(f'"{c}"' for c in [*_MEMBER_COLS, "profile_filled", "profile_total"])
-    sql = f"SELECT {cols} FROM members WHERE community_id = ? AND left_at IS NULL AND joined_at <= ?"
-    params: list[Any] = [community, before]
-    if member is not None:
-        sql += " AND member_id = ?"
-        params.append(member)
-    cur = ws.con.execute(sql + " ORDER BY joined_at DESC", params)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+class _OpenSpells:
+    """The stored open membership spells of some communities, loaded once (one query, not one per row)."""
+
+    def __init__(self, ws: Workspace, communities: set[str]) -> None:
+        self.by_member: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.by_community: dict[str, list[dict[str, Any]]] = {}
+        if not communities:
+            return
+        cols = ", ".join(f'"{c}"' for c in [*_MEMBER_COLS, "profile_filled", "profile_total"])
+        marks = ", ".join("?" for _ in communities)
+        cur = ws.con.execute(
+            f"SELECT {cols} FROM members WHERE left_at IS NULL AND community_id IN ({marks}) ORDER BY joined_at DESC",
+            sorted(communities),
+        )
+        names = [d[0] for d in cur.description]
+        for r in cur.fetchall():
+            spell = dict(zip(names, r, strict=True))
+            self.by_member.setdefault((spell["community_id"], spell["member_id"]), []).append(spell)
+            self.by_community.setdefault(spell["community_id"], []).append(spell)
+
+    def open(self, community: str, member: str | None, before: datetime) -> list[dict[str, Any]]:
+        """Open spells that began at or before ``before``, latest first (all members when ``member`` is None)."""
+        pool = (
+            self.by_community.get(community, [])
+            if member is None
+            else self.by_member.get((community, member), [])
+        )
+        return [s for s in pool if s["joined_at"] <= before]
+
+    def close(self, spell: dict[str, Any]) -> None:
+        key = (spell["community_id"], spell["member_id"])
+        self.by_member[key] = [s for s in self.by_member.get(key, []) if s is not spell]
+        pool = self.by_community.get(spell["community_id"], [])
+        self.by_community[spell["community_id"]] = [s for s in pool if s is not spell]
 
 
 def _close_missing(ws: Workspace, conv: Converted, as_of: datetime) -> list[dict[str, Any]]:
@@ -185,9 +209,10 @@ def _close_missing(ws: Workspace, conv: Converted, as_of: datetime) -> list[dict
     for r in [] if members is None else members.select(["community_id", "member_id"]).to_pylist():
         present.setdefault(str(r["community_id"]), set()).add(pseudo.one(str(r["member_id"])))
     out = []
+    spells = _OpenSpells(ws, set(conv.snapshot_communities))
     for community in sorted(conv.snapshot_communities):
         here = present.get(community, set())
-        for spell in _open_spells(ws, community, None, when):
+        for spell in spells.open(community, None, when):
             if spell["member_id"] in here:
                 continue
             out.append({**_stored_row(spell), "left_at": when.isoformat(sep=" ")})
@@ -202,10 +227,12 @@ def _drop_repeated_joins(
     pseudo = ws.pseudonymizer
     keep: list[bool] = []
     moved: list[dict[str, Any]] = []
-    for r in t.to_pylist():
+    rows = t.to_pylist()
+    index = _OpenSpells(ws, {str(r["community_id"]) for r in rows})
+    for r in rows:
         joined = _local_naive(ws, r.get("joined_at"))
         member = pseudo.one(str(r["member_id"]))
-        stored = [] if joined is None else _open_spells(ws, str(r["community_id"]), member, joined)
+        stored = [] if joined is None else index.open(str(r["community_id"]), member, joined)
         repeated = any(s["joined_at"] != joined for s in stored)
         keep.append(not repeated)
         if repeated:
@@ -229,12 +256,14 @@ def _drop_repeated_joins(
 def _apply_leaves(ws: Workspace, leaves: list[dict[str, Any]], conv: Converted) -> list[dict[str, Any]]:
     pseudo = ws.pseudonymizer
     out = []
+    index = _OpenSpells(ws, {str(lv["community_id"]) for lv in leaves})
+    leaves = sorted(leaves, key=lambda lv: _local_naive(ws, lv["left_at"]) or datetime.max)
     for lv in leaves:
         when = _local_naive(ws, lv["left_at"])
         if when is None:
             continue
         member = None if lv["member_id"] is None else pseudo.one(str(lv["member_id"]))
-        spells = _open_spells(ws, str(lv["community_id"]), member, when)
+        spells = index.open(str(lv["community_id"]), member, when)
         if member is not None:
             spells = spells[:1]
             if not spells:
@@ -253,6 +282,7 @@ def _apply_leaves(ws: Workspace, leaves: list[dict[str, Any]], conv: Converted) 
                 ] += 1
                 continue
         for spell in spells:
+            index.close(spell)
             out.append(
                 {**_stored_row(spell), "left_at": when.isoformat(sep=" "), "quit_scene": lv.get("quit_scene")}
             )
@@ -338,6 +368,37 @@ def _settle_unknowns(name: str, t: pa.Table, skipped: Counter[str]) -> pa.Table:
             continue
         keep.append(r)
     return rows_to_table(keep, t.column_names) if changed else t
+
+
+def _resolve_recalls(ws: Workspace, t: pa.Table | None) -> pa.Table | None:
+    """A recall whose original was imported earlier under the same id with or without the ``_external``
+    suffix points at that stored id."""
+    if t is None or t.num_rows == 0:
+        return t
+    rows = t.to_pylist()
+    suffix = "_external"
+    alt = {
+        r["message_id"]: (
+            r["message_id"][: -len(suffix)] if r["message_id"].endswith(suffix) else r["message_id"] + suffix
+        )
+        for r in rows
+        if r.get("message_id")
+    }
+    wanted = sorted(set(alt) | set(alt.values()))
+    marks = ", ".join("?" for _ in wanted)
+    stored = {
+        r[0]
+        for r in ws.con.execute(
+            f"SELECT message_id FROM messages WHERE message_id IN ({marks})", wanted
+        ).fetchall()
+    }
+    changed = False
+    for r in rows:
+        mid = r.get("message_id")
+        if mid and mid not in stored and alt.get(mid) in stored:
+            r["message_id"] = alt[mid]
+            changed = True
+    return rows_to_table(rows, t.column_names) if changed else t
 
 
 def _pseudonymise_conversations(ws: Workspace, t: pa.Table | None) -> pa.Table | None:

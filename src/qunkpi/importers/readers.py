@@ -108,10 +108,10 @@ def read_file(path: Path, con: duckdb.DuckDBPyConnection, tmpdir: Path | None = 
                 src = path if encoding == "utf-8" else _transcode(path, encoding, Path(td))
                 delim = "\t" if kind == "tsv" else _sniff_delim(src)
                 rel = con.read_csv(str(src), header=True, all_varchar=True, delimiter=delim, quotechar='"')
-                t = rel.fetch_arrow_table()
+                t = rel.to_arrow_table()
             first = 2
         elif kind == "parquet":
-            t = con.read_parquet(str(path)).fetch_arrow_table()
+            t = con.read_parquet(str(path)).to_arrow_table()
             first = 1
         elif kind == "jsonl":
             encoding = detect_encoding(path)

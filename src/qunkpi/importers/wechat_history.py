@@ -321,6 +321,9 @@ class _Converter:
 
     def _community_of(self, room: str | None) -> tuple[str, bool]:
         """(community id, is a group)."""
+        if self.variant == "wxpy" and self.opts.community:
+            # wxpy group ids (@@…) are only valid for one login session: --community names the group for good.
+            return self.opts.community, True
         if room:
             if self.variant == "pywxdump" and not room.endswith("@chatroom"):
                 return room, False

@@ -300,8 +300,8 @@ def convert(path: Path, opts: ConvertOptions) -> Converted:
         else:
             col.skip(
                 tr(
-                    "撤回记录（原消息不在本文件中，仅记入审计）",
-                    "recall record (original not in this file, audit only)",
+                    "撤回记录（原消息不在本文件中：若已导入则标记，否则仅记入审计）",
+                    "recall record (original not in this file: marked if imported earlier, else audit only)",
                 )
             )
         col.recalls.append(

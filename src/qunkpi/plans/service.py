@@ -44,6 +44,7 @@ from qunkpi.plans.targets import (
     round_for,
     sign,
     status,
+    unit_of,
 )
 
 if TYPE_CHECKING:
@@ -290,13 +291,13 @@ def suggest_plan(
             skipped.append((mid, tr(f"没有数据（{reasons.get(mid, 'n/a')}）", f"no data ({reasons.get(mid, 'n/a')})")))
             return None
         ref = _benchmark(bm, m, purpose, stage, account_type)
-        prop = propose(base, m.direction, m.unit, ref)
+        prop = propose(base, m.direction, unit_of(m), ref)
         if prop.target is None:
             skipped.append((mid, "; ".join(prop.reasoning)))
             return None
-        vals = [f"{lab} {fmt(v, m.unit)}" for lab, v in zip(base_labels, history.of(mid)[-n_base:], strict=True)]
-        reasoning = [tr(f"基线 {fmt(base, m.unit)} = 平均（{'，'.join(vals)}）", f"baseline {fmt(base, m.unit)} = mean of ({', '.join(vals)})"), *prop.reasoning]
-        return Target(metric=mid, target=prop.target, baseline=round_for(base, m.unit), baseline_periods=base_labels,
+        vals = [f"{lab} {fmt(v, unit_of(m))}" for lab, v in zip(base_labels, history.of(mid)[-n_base:], strict=True)]
+        reasoning = [tr(f"基线 {fmt(base, unit_of(m))} = 平均（{'，'.join(vals)}）", f"baseline {fmt(base, unit_of(m))} = mean of ({', '.join(vals)})"), *prop.reasoning]
+        return Target(metric=mid, target=prop.target, baseline=round_for(base, unit_of(m)), baseline_periods=base_labels,
                       kind=kind or m.kind, breakdown=bd, actions=actions, relation=relation, reasoning=reasoning)  # type: ignore[arg-type]
 
     north: Target | None = None
@@ -427,7 +428,7 @@ def plan_progress(ws: Workspace, plan: Plan, period: str | None = None, source: 
                         baseline_n=n_base) if check else []
     precondition = None
     if plan.purpose == "sales" and PRECONDITION_METRIC in want:
-        cv = next((v for v in reversed(history.of(PRECONDITION_METRIC)[n_pre:]) if v is not None), None)
+        cv = next((v for v in reversed(history.of(PRECONDITION_METRIC)) if v is not None), None)
         precondition = (cv, None if cv is None else cv >= PRECONDITION_VALUE)
     rows: list[TargetProgress] = []
     for path, t in plan.targets():
@@ -453,6 +454,8 @@ def plan_progress(ws: Workspace, plan: Plan, period: str | None = None, source: 
         hsd = diff_sd(vals_pre)
         final_target = _target_for(t, ps[-1].label)
         actual_pair = next(((lab, v) for lab, v in reversed(done) if v is not None), None)
+        if actual_pair is None:  # not started yet (or no data in it): the latest value before the plan
+            actual_pair = next(((lab, v) for lab, v in reversed(list(zip(history.labels[:n_pre], vals_pre, strict=True))) if v is not None), None)
         actual = actual_pair[1] if actual_pair else None
         if len(done) >= total:
             last = done[-1][1]
@@ -462,12 +465,12 @@ def plan_progress(ws: Workspace, plan: Plan, period: str | None = None, source: 
         else:
             proj = project(xs, ys, float(total), hsd)
             if proj.value is not None:
-                proj = Projection(clamp_unit(proj.value, m.unit), None if proj.low is None else clamp_unit(proj.low, m.unit),
-                                  None if proj.high is None else clamp_unit(proj.high, m.unit), proj.method)
+                proj = Projection(clamp_unit(proj.value, unit_of(m)), None if proj.low is None else clamp_unit(proj.low, unit_of(m)),
+                                  None if proj.high is None else clamp_unit(proj.high, unit_of(m)), proj.method)
             st = status(final_target, proj, m.direction) if m.direction != "neutral" else "on-track"
             expl = tr(
-                f"线性趋势（{len(xs)} 个点）外推到 {ps[-1].label}：{fmt(proj.value, m.unit)}，80% 区间 [{fmt(proj.low, m.unit)}, {fmt(proj.high, m.unit)}]",
-                f"linear trend ({len(xs)} points) projected to {ps[-1].label}: {fmt(proj.value, m.unit)}, 80% band [{fmt(proj.low, m.unit)}, {fmt(proj.high, m.unit)}]",
+                f"线性趋势（{len(xs)} 个点）外推到 {ps[-1].label}：{fmt(proj.value, unit_of(m))}，80% 区间 [{fmt(proj.low, unit_of(m))}, {fmt(proj.high, unit_of(m))}]",
+                f"linear trend ({len(xs)} points) projected to {ps[-1].label}: {fmt(proj.value, unit_of(m))}, 80% band [{fmt(proj.low, unit_of(m))}, {fmt(proj.high, unit_of(m))}]",
             )
         pace = None
         if baseline is not None and actual is not None and final_target != baseline:
@@ -479,7 +482,7 @@ def plan_progress(ws: Workspace, plan: Plan, period: str | None = None, source: 
                          f"precondition csat {fmt(cv, 'ratio')} {'≥' if ok else '<'} 85%{'' if ok else ': not met — fix service before pushing sales'}") \
                 if cv is not None else tr("前置条件 满意度 ≥ 85%：没有数据", "precondition csat ≥ 85%: no data")
         rows.append(TargetProgress(
-            path=path, metric=m.id, unit=m.unit, direction=m.direction, kind=t.kind or m.kind, baseline=baseline,
+            path=path, metric=m.id, unit=unit_of(m), direction=m.direction, kind=t.kind or m.kind, baseline=baseline,
             target=final_target, deadline=plan.deadline_of(t) or plan.deadline,
             periods=[(lab, v, _target_for(t, lab)) for lab, v in done], actual=actual,
             actual_period=actual_pair[0] if actual_pair else None, elapsed=len(done), total=total, pace=pace,
@@ -592,12 +595,12 @@ def refresh_plan(ws: Workspace, plan: Plan, quarter: str | None = None, source: 
         q_vals = [history.of(m.id)[idx[x.label]] for x in q_ps if x.label in idx]
         actual = mean(q_vals)
         ach = achievement(actual, t.target, m.direction)
-        new, move = refreshed_target(t.target, ach, m.direction, m.unit, band)
+        new, move = refreshed_target(t.target, ach, m.direction, unit_of(m), band)
         why = [tr(
-            f"{q.label} 实际 {fmt(actual, m.unit)}（各期平均）/ 目标 {fmt(t.target, m.unit)} → 达成率 {'n/a' if ach is None else f'{ach:.0%}'}；"
-            f"目标浮动 {move:+.0%}（上限 ±{band:.0%}，seed 003）→ {fmt(new, m.unit)}",
-            f"{q.label} actual {fmt(actual, m.unit)} (mean of its periods) / target {fmt(t.target, m.unit)} → achievement "
-            f"{'n/a' if ach is None else f'{ach:.0%}'}; target moves {move:+.0%} (at most ±{band:.0%}, seed 003) → {fmt(new, m.unit)}",
+            f"{q.label} 实际 {fmt(actual, unit_of(m))}（各期平均）/ 目标 {fmt(t.target, unit_of(m))} → 达成率 {'n/a' if ach is None else f'{ach:.0%}'}；"
+            f"目标浮动 {move:+.0%}（上限 ±{band:.0%}，seed 003）→ {fmt(new, unit_of(m))}",
+            f"{q.label} actual {fmt(actual, unit_of(m))} (mean of its periods) / target {fmt(t.target, unit_of(m))} → achievement "
+            f"{'n/a' if ach is None else f'{ach:.0%}'}; target moves {move:+.0%} (at most ±{band:.0%}, seed 003) → {fmt(new, unit_of(m))}",
         )]
         schedule: dict[str, float] = {}
         if plan.grain == "month":
@@ -609,14 +612,14 @@ def refresh_plan(ws: Workspace, plan: Plan, quarter: str | None = None, source: 
                 if abs(factor - 1) < SEASON_MIN:
                     continue
                 f = max(SEASON_CAP[0], min(SEASON_CAP[1], factor))
-                schedule[np_.label] = round_for(clamp_unit(new * f, m.unit), m.unit)
+                schedule[np_.label] = round_for(clamp_unit(new * f, unit_of(m)), unit_of(m))
                 ev = SEASON_EVENTS.get(np_.start.month)
                 evt = tr(f"（{ev[0]}）", f" ({ev[1]})") if ev else ""
-                why.append(tr(f"季节性{evt}：去年 {ly} 是前三个月均值的 {factor:.2f} 倍 → {np_.label} 目标 {fmt(schedule[np_.label], m.unit)}",
-                              f"seasonality{evt}: last year {ly} was {factor:.2f}× the mean of the three months before → {np_.label} target {fmt(schedule[np_.label], m.unit)}"))
+                why.append(tr(f"季节性{evt}：去年 {ly} 是前三个月均值的 {factor:.2f} 倍 → {np_.label} 目标 {fmt(schedule[np_.label], unit_of(m))}",
+                              f"seasonality{evt}: last year {ly} was {factor:.2f}× the mean of the three months before → {np_.label} target {fmt(schedule[np_.label], unit_of(m))}"))
         rows.append(RefreshRow(m.id, t.target, actual, ach, move, new, schedule, why))
         new_targets[path] = t.model_copy(update={
-            "target": new, "baseline": None if actual is None else round_for(actual, m.unit),
+            "target": new, "baseline": None if actual is None else round_for(actual, unit_of(m)),
             "baseline_periods": [x.label for x in q_ps], "deadline": None, "schedule": schedule, "reasoning": why,
         })
     ns = new_targets.get("north_star", plan.north_star)

@@ -21,7 +21,7 @@ from qunkpi.engine.periods import Period, parse_period, period_of
 from qunkpi.errors import PeriodError
 from qunkpi.i18n import tr
 from qunkpi.plans.model import Issue, Plan, Target
-from qunkpi.plans.targets import bounds, fmt, mean, plausibility, sign
+from qunkpi.plans.targets import bounds, fmt, mean, plausibility, sign, unit_of
 
 if TYPE_CHECKING:
     from qunkpi.catalog.model import MetricDef
@@ -148,10 +148,10 @@ def _check_target(plan: Plan, t: Target, w: str, known: dict[str, MetricDef], hi
         out.append(Issue("warning", w, tr("没有说明与北极星指标的关系（R）", "no relation to the North Star (R)")))
     if m is None or t.target is None:
         return out
-    lo, hi = bounds(m.unit)
+    lo, hi = bounds(unit_of(m))
     if (lo is not None and t.target < lo) or (hi is not None and t.target > hi):
-        rng = f"[{fmt(lo, m.unit) if lo is not None else '−∞'}, {fmt(hi, m.unit) if hi is not None else '∞'}]"
-        extra = tr("（比率写成小数：30% → 0.30）", " (write rates as fractions: 30% → 0.30)") if m.unit == "ratio" and t.target > 1 else ""
+        rng = f"[{fmt(lo, unit_of(m)) if lo is not None else '−∞'}, {fmt(hi, unit_of(m)) if hi is not None else '∞'}]"
+        extra = tr("（比率写成小数：30% → 0.30）", " (write rates as fractions: 30% → 0.30)") if unit_of(m) == "ratio" and t.target > 1 else ""
         out.append(Issue("error", w, tr(f"目标 {t.target:g} 超出 {m.id} 的取值范围 {rng}{extra}",
                                         f"target {t.target:g} is outside the range of {m.id} {rng}{extra}")))
         return out
@@ -161,17 +161,17 @@ def _check_target(plan: Plan, t: Target, w: str, known: dict[str, MetricDef], hi
     if baseline is None:
         return out
     if m.direction != "neutral" and sign(m.direction) * (t.target - baseline) < 0:
-        out.append(Issue("warning", w, tr(f"目标 {fmt(t.target, m.unit)} 比基线 {fmt(baseline, m.unit)} 还差（{m.id} 越{'高' if m.direction == 'higher' else '低'}越好）",
-                                          f"target {fmt(t.target, m.unit)} is worse than the baseline {fmt(baseline, m.unit)} ({m.id}: {m.direction} is better)")))
+        out.append(Issue("warning", w, tr(f"目标 {fmt(t.target, unit_of(m))} 比基线 {fmt(baseline, unit_of(m))} 还差（{m.id} 越{'高' if m.direction == 'higher' else '低'}越好）",
+                                          f"target {fmt(t.target, unit_of(m))} is worse than the baseline {fmt(baseline, unit_of(m))} ({m.id}: {m.direction} is better)")))
         return out
     if m.direction == "neutral" or start is None or dl is None:
         return out
     n_periods = len(plan_periods(plan, t))
     labels = history.labels if history is not None else []
     vals = history.of(m.id) if history is not None else []
-    pl = plausibility(baseline, t.target, n_periods, m.direction, m.unit, labels, vals)
+    pl = plausibility(baseline, t.target, n_periods, m.direction, unit_of(m), labels, vals)
     if not pl.plausible:
-        out.append(Issue("warning", w, tr(f"目标不现实：{m.zh} 从 {fmt(baseline, m.unit)} 到 {fmt(t.target, m.unit)}（截至 {dl}）",
-                                          f"implausible target: {m.en} from {fmt(baseline, m.unit)} to {fmt(t.target, m.unit)} by {dl}"),
+        out.append(Issue("warning", w, tr(f"目标不现实：{m.zh} 从 {fmt(baseline, unit_of(m))} 到 {fmt(t.target, unit_of(m))}（截至 {dl}）",
+                                          f"implausible target: {m.en} from {fmt(baseline, unit_of(m))} to {fmt(t.target, unit_of(m))} by {dl}"),
                          pl.evidence))
     return out

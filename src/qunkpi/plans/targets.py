@@ -34,6 +34,17 @@ ABS_FLOOR = {"ratio": 0.05, "points": 5.0}
 Z80 = 1.2816  # two-sided 80 % band
 
 
+# Catalog "ratio" metrics that are not shares in [0, 1]: a multiple (gmv / cost), signed rates ((gmv − cost) / cost,
+# (joins − leaves) / members_start).
+RATIO_UNITS = {"output_input_ratio": "multiple", "roi": "signed_ratio", "net_growth_rate": "signed_ratio"}
+
+
+def unit_of(m: object) -> str:
+    """The unit plans use for a metric definition: the catalog unit, except for ratios that are not shares."""
+    mid, unit = str(getattr(m, "id", "")), str(getattr(m, "unit", "ratio"))
+    return RATIO_UNITS.get(mid, unit) if unit == "ratio" else unit
+
+
 def sign(direction: str) -> int:
     return -1 if direction == "lower" else 1
 
@@ -43,7 +54,7 @@ def bounds(unit: str) -> tuple[float | None, float | None]:
         return 0.0, 1.0
     if unit == "points":
         return -100.0, 100.0
-    if unit in ("count", "yuan", "seconds", "per_member_day", "per_100_day"):
+    if unit in ("count", "yuan", "seconds", "per_member_day", "per_100_day", "multiple"):
         return 0.0, None
     return None, None
 
@@ -58,7 +69,7 @@ def clamp_unit(v: float, unit: str) -> float:
 
 
 def round_for(v: float, unit: str) -> float:
-    if unit == "ratio":
+    if unit in ("ratio", "signed_ratio"):
         return round(v, 4)
     if unit == "count":
         return float(round(v))
@@ -70,8 +81,10 @@ def round_for(v: float, unit: str) -> float:
 def fmt(v: float | None, unit: str) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "n/a"
-    if unit == "ratio":
+    if unit in ("ratio", "signed_ratio"):
         return f"{v:.1%}"
+    if unit == "multiple":
+        return f"{v:.2f}×"
     if unit == "count":
         return f"{v:,.0f}" if abs(v - round(v)) < 1e-9 else f"{v:,.1f}"
     if unit == "yuan":

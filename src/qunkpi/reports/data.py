@@ -166,9 +166,11 @@ class ReportData:
     DuckDB connections are not safe for concurrent use from several threads, so every query runs under one lock.
     """
 
-    def __init__(self, ws: Workspace) -> None:
+    def __init__(self, ws: Workspace, metrics: list[str] | None = None) -> None:
+        """``metrics``: limit the community metrics shown (default: every community-level metric of the catalog)."""
         self.ws = ws
         self.catalog = load_catalog()
+        self.only = set(metrics) if metrics else None
         self.lock = threading.RLock()
         self._cache: dict[tuple[Any, ...], Any] = {}
 
@@ -201,7 +203,7 @@ class ReportData:
         return df[df.community_id.isin(communities)].reset_index(drop=True)
 
     def community_metric_ids(self) -> list[str]:
-        return [m.id for m in self.catalog if m.level == "community" and not m.breakdown]
+        return [m.id for m in self.catalog if m.level == "community" and not m.breakdown and (self.only is None or m.id in self.only)]
 
     # -- communities -------------------------------------------------------------------------------
     def communities(self) -> pd.DataFrame:
@@ -418,7 +420,7 @@ class ReportData:
             plan = self.plan_for(cid, period)
             ns = self.north_star(c["purpose"], plan)
             kpis = []
-            for mid in [ns, *[k for k in KEY_KPIS if k in self.catalog and k != ns]]:
+            for mid in [ns, *[k for k in KEY_KPIS if k in self.catalog and k != ns and (self.only is None or k in self.only)]]:
                 series = _series(sub, mid, periods)
                 cur = series[-1]
                 prev = series[-2] if len(series) > 1 else None

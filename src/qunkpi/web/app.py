@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -18,14 +21,28 @@ from qunkpi.web.security import SecurityHeaders
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(workspace_path: str | Path, *, secure_cookies: bool = False) -> FastAPI:
-    """Open the workspace read-only and build the app (pages under /, JSON API under /api/v1)."""
+def create_app(workspace_path: str | Path, *, secure_cookies: bool = False, warm: bool = False) -> FastAPI:
+    """Open the workspace read-only and build the app (pages under /, JSON API under /api/v1).
+
+    ``warm``: compute the default period's overview in the background at start-up, so the first page is quick.
+    """
     from qunkpi.web.routes import api, pages
     from qunkpi.workspace import Workspace
 
     wp = Path(workspace_path)
     ws = Workspace.open(wp, read_only=True)
+    data = ReportData(ws)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            threading.Thread(target=_warm, args=(data,), daemon=True, name="qunkpi-warm").start()
+        yield
+        with data.lock:
+            ws.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="qunkpi 群KPI API",
         version="1",
         description="JSON API of the qunkpi dashboard. Every route needs a logged-in session (cookie from POST /login).",
@@ -34,7 +51,7 @@ def create_app(workspace_path: str | Path, *, secure_cookies: bool = False) -> F
         openapi_url="/api/v1/openapi.json",
     )
     app.state.qunkpi = AppState(
-        data=ReportData(ws),
+        data=data,
         users=UserStore(wp),
         sessions=Sessions(session_secret(wp)),
         secure_cookies=secure_cookies,
@@ -59,8 +76,17 @@ def create_app(workspace_path: str | Path, *, secure_cookies: bool = False) -> F
     async def _domain_error(request: Request, exc: QunkpiError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)
 
-    @app.on_event("shutdown")
-    def _close() -> None:
-        ws.close()
-
     return app
+
+
+def _warm(data: ReportData) -> None:
+    """Fill the cache for the default period (all communities; access is filtered per request)."""
+    import logging
+
+    from qunkpi.reports.data import parse_period_arg
+
+    try:
+        p = parse_period_arg(data.period_choices("zh-CN")["default"])
+        data.overview(p, None, "zh-CN")
+    except Exception:  # warming is an optimisation; a failure shows up again, with its message, on the page
+        logging.getLogger("qunkpi.web").exception("warming the cache failed")

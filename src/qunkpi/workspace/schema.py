@@ -269,7 +269,7 @@ TABLES: dict[str, Table] = {
                 _c("kind", enum=POST_KINDS, open_enum=True),
                 _c("published_at", TS),
                 _c("title"),
-                _c("is_original", B),
+                _c("is_original", B, nullable=True, doc="blank when the export does not say"),
                 _c("category", nullable=True),
                 _c("delivered", I, nullable=True, min_value=0),
                 _c("read_users", I, min_value=0),

@@ -14,6 +14,7 @@ origin to ``t``; a duration is ``F(t2) − F(t1)``, computed in the query (no pe
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -57,7 +58,7 @@ def parse_service_hours(text: str | None) -> list[tuple[int, int]] | None:
         else:  # crosses midnight
             windows.extend([(a, DAY_S), (0, b)] if b else [(a, DAY_S)])
     windows.sort()
-    for (_, e1), (s2, _) in zip(windows, windows[1:], strict=False):
+    for (_, e1), (s2, _) in itertools.pairwise(windows):
         if s2 < e1:
             raise ConfigError(_hours_error(text, "windows overlap"))
     return windows

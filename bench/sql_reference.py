@@ -1,0 +1,69 @@
+"""Hand-written DuckDB SQL for three representative metrics: the near-limit reference for the engine.
+
+engaged_rate, silent_ratio (N = 14) and response_30m_rate per community and month, in one query each, straight
+on the workspace tables (same conventions as the catalog: staff excluded, recalled/system messages ignored).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PERIODS_CTE = """periods AS (
+  SELECT strftime(m, '%Y-%m') AS period, m AS p_start, m + INTERVAL 1 MONTH AS p_end
+  FROM (SELECT unnest(?::TIMESTAMP[]) AS m))"""
+
+STAFF_CTE = """staff AS (
+  SELECT community_id, member_id AS pid FROM members WHERE is_staff OR role = 'staff'
+  UNION SELECT c.community_id, s.staff_id FROM communities c, staff s)"""
+
+ENGAGED_RATE = f"""
+WITH {PERIODS_CTE}, {STAFF_CTE},
+msg AS (SELECT m.community_id, m.sender_id, m.sent_at, l.is_effective FROM messages m
+        JOIN message_labels l USING (message_id)
+        WHERE NOT m.recalled AND m.msg_type <> 'system'
+          AND NOT EXISTS (SELECT 1 FROM staff s WHERE s.community_id = m.community_id AND s.pid = m.sender_id)),
+eng AS (SELECT community_id, period, count(DISTINCT sender_id) AS n FROM msg JOIN periods ON sent_at >= p_start AND sent_at < p_end
+        WHERE is_effective GROUP BY ALL),
+pres AS (SELECT community_id, period, count(DISTINCT member_id) AS n FROM members mb JOIN periods
+           ON mb.joined_at < p_end AND coalesce(mb.left_at, TIMESTAMP '2999-01-01') > p_start
+         WHERE NOT EXISTS (SELECT 1 FROM staff s WHERE s.community_id = mb.community_id AND s.pid = mb.member_id) GROUP BY ALL)
+SELECT pres.community_id, pres.period, coalesce(eng.n, 0) / pres.n AS value
+FROM pres LEFT JOIN eng USING (community_id, period)
+"""
+
+SILENT_RATIO = f"""
+WITH {PERIODS_CTE}, {STAFF_CTE},
+base AS (SELECT DISTINCT mb.community_id, period, mb.member_id, p_end FROM members mb JOIN periods
+           ON mb.joined_at <= p_end - INTERVAL 14 DAY AND coalesce(mb.left_at, TIMESTAMP '2999-01-01') > p_end
+         WHERE NOT EXISTS (SELECT 1 FROM staff s WHERE s.community_id = mb.community_id AND s.pid = mb.member_id)),
+spoke AS (SELECT DISTINCT b.community_id, b.period, b.member_id FROM base b JOIN messages m
+            ON m.community_id = b.community_id AND m.sender_id = b.member_id
+           AND m.sent_at >= b.p_end - INTERVAL 14 DAY AND m.sent_at < b.p_end
+          WHERE NOT m.recalled AND m.msg_type <> 'system'
+          UNION
+          SELECT DISTINCT b.community_id, b.period, b.member_id FROM base b JOIN activity_participants ap ON ap.member_id = b.member_id
+          JOIN activities a ON a.activity_id = ap.activity_id AND a.community_id = b.community_id
+          WHERE ap.participated_at >= b.p_end - INTERVAL 14 DAY AND ap.participated_at < b.p_end)
+SELECT b.community_id, b.period, 1 - count(s.member_id) / count(*) AS value
+FROM base b LEFT JOIN spoke s USING (community_id, period, member_id) GROUP BY ALL
+"""
+
+RESPONSE_30M = f"""
+WITH {PERIODS_CTE}, {STAFF_CTE},
+m AS (SELECT m.*, l.cls, EXISTS (SELECT 1 FROM staff s WHERE s.community_id = m.community_id AND s.pid = m.sender_id) AS by_staff
+      FROM messages m JOIN message_labels l USING (message_id) WHERE NOT m.recalled AND m.msg_type <> 'system'),
+q AS (SELECT community_id, message_id, sent_at FROM m WHERE cls = 'question' AND NOT by_staff),
+r AS (SELECT q.community_id, q.message_id, q.sent_at, min(s.sent_at) AS first_at FROM q LEFT JOIN m s
+        ON s.by_staff AND s.community_id = q.community_id AND s.sent_at > q.sent_at
+       AND (s.reply_to IS NULL OR s.reply_to = q.message_id)
+      GROUP BY ALL)
+SELECT community_id, period, avg(CASE WHEN first_at - sent_at <= INTERVAL 30 MINUTE THEN 1.0 ELSE 0.0 END) AS value
+FROM r JOIN periods ON sent_at >= p_start AND sent_at < p_end GROUP BY ALL
+"""
+
+QUERIES = {"engaged_rate": ENGAGED_RATE, "silent_ratio": SILENT_RATIO, "response_30m_rate": RESPONSE_30M}
+
+
+def run(con: Any, months: list[str]) -> dict[str, list[tuple[str, str, float | None]]]:
+    starts = [f"{m}-01 00:00:00" for m in months]
+    return {k: [tuple(r) for r in con.execute(q, [starts]).fetchall()] for k, q in QUERIES.items()}

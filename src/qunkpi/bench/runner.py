@@ -1,0 +1,162 @@
+"""``qunkpi bench``: time the pipeline step by step on demo data, each step in its own process.
+
+Figures: wall seconds and peak RSS per step; the metric step against the pandas baseline (bench/pandas_baseline.py,
+same data, results compared) and three metrics against hand-written DuckDB SQL (bench/sql_reference.py).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qunkpi.i18n import tr
+
+PIPELINE = ["import", "classify", "metrics", "report"]
+
+
+@dataclass
+class StepResult:
+    name: str
+    seconds: float
+    peak_rss_mb: float
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+def run_step(name: str, ws: Path, data: Path, months: list[str]) -> StepResult:
+    """Run one step in a fresh interpreter; peak RSS is the kernel's accounting of that process (os.wait4)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "qunkpi.bench.steps", name, str(ws), str(data), *months],
+                                stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if proc.returncode != 0:
+        raise RuntimeError(f"bench step {name} failed ({proc.returncode}):\n{stderr[-3000:]}")
+    facts = json.loads(stdout.strip().splitlines()[-1])
+    return StepResult(name, float(facts.pop("seconds")), usage.ru_maxrss / 1024, facts)
+
+
+def compare(a: list[Any], b: list[Any], rel: float = 1e-9) -> tuple[int, list[Any]]:
+    """Compare (community, period, metric, value) rows; returns (number compared, mismatches)."""
+    da = {(r[0], r[1], r[2]): r[3] for r in a}
+    db = {(r[0], r[1], r[2]): r[3] for r in b}
+    bad = []
+    n = 0
+    for k, va in da.items():
+        if k not in db:
+            continue
+        n += 1
+        vb = db[k]
+        if va is None or vb is None:
+            if not (va is None and vb is None):
+                bad.append((k, va, vb))
+        elif not math.isclose(float(va), float(vb), rel_tol=rel, abs_tol=1e-12):
+            bad.append((k, va, vb))
+    return n, bad
+
+
+def machine() -> str:
+    mem = ""
+    try:
+        with open("/proc/meminfo") as f:
+            kb = int(f.readline().split()[1])
+            mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores{mem}, {platform.system()} {platform.machine()}, Python {platform.python_version()}"
+
+
+def run_bench(
+    scale: str,
+    data: Path,
+    ws: Path,
+    months: list[str],
+    baseline: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    say = progress or (lambda _m: None)
+    results: dict[str, StepResult] = {}
+    for name in PIPELINE:
+        say(name)
+        results[name] = run_step(name, ws, data, months)
+    report: dict[str, Any] = {
+        "scale": scale,
+        "machine": machine(),
+        "months": months,
+        "steps": {k: {"seconds": round(v.seconds, 3), "peak_rss_mb": round(v.peak_rss_mb, 1)} for k, v in results.items()},
+        "end_to_end_seconds": round(sum(v.seconds for v in results.values()), 2),
+    }
+    if baseline:
+        _export_labels(ws)
+        say("engine (pandas subset)")
+        eng = run_step("engine_subset", ws, data, months)
+        say("pandas baseline")
+        pdr = run_step("pandas", ws, data, months)
+        n, bad = compare(eng.facts["values"], pdr.facts["values"])
+        report["pandas"] = {
+            "engine_seconds": round(eng.seconds, 3),
+            "pandas_seconds": round(pdr.seconds, 3),
+            "speedup": round(pdr.seconds / eng.seconds, 2) if eng.seconds else None,
+            "engine_peak_rss_mb": round(eng.peak_rss_mb, 1),
+            "pandas_peak_rss_mb": round(pdr.peak_rss_mb, 1),
+            "values_compared": n,
+            "mismatches": bad[:20],
+        }
+        say("hand-written SQL")
+        e3 = run_step("engine_sql3", ws, data, months)
+        sq = run_step("sql", ws, data, months)
+        n3, bad3 = compare(e3.facts["values"], sq.facts["values"])
+        report["sql"] = {
+            "engine_seconds": round(e3.seconds, 3),
+            "sql_seconds": round(sq.seconds, 3),
+            "ratio": round(e3.seconds / sq.seconds, 2) if sq.seconds else None,
+            "values_compared": n3,
+            "mismatches": bad3[:20],
+        }
+    return report
+
+
+def _export_labels(ws: Path) -> None:
+    from qunkpi.workspace import Workspace
+
+    w = Workspace.open(ws, read_only=True)
+    w.con.execute(f"COPY (SELECT message_id, cls, is_effective, is_ugc FROM message_labels) TO '{ws / 'bench-labels.parquet'}' (FORMAT parquet)")
+    w.close()
+
+
+def markdown(report: dict[str, Any]) -> str:
+    lines = [
+        f"### `qunkpi bench --scale {report['scale']}` — {report['machine']}",
+        "",
+        "| step | seconds | peak RSS (MiB) |",
+        "|---|---:|---:|",
+    ]
+    for k, v in report["steps"].items():
+        lines.append(f"| {k} | {v['seconds']:.2f} | {v['peak_rss_mb']:.0f} |")
+    lines.append(f"| **end to end** | **{report['end_to_end_seconds']:.2f}** | |")
+    if "pandas" in report:
+        p = report["pandas"]
+        lines += ["", f"Metric step vs the pandas baseline ({len(report['months'])} monthly periods, 18 metrics): qunkpi "
+                  f"{p['engine_seconds']:.2f} s ({p['engine_peak_rss_mb']:.0f} MiB) vs pandas {p['pandas_seconds']:.2f} s "
+                  f"({p['pandas_peak_rss_mb']:.0f} MiB) → **{p['speedup']}×**; {p['values_compared']} values compared, "
+                  f"{len(p['mismatches'])} mismatches."]
+    if "sql" in report:
+        s = report["sql"]
+        lines += ["", f"engaged_rate + silent_ratio + response_30m_rate vs hand-written DuckDB SQL: qunkpi {s['engine_seconds']:.2f} s "
+                  f"vs SQL {s['sql_seconds']:.2f} s → ratio **{s['ratio']}** (target ≤ 1.5); {s['values_compared']} values compared, "
+                  f"{len(s['mismatches'])} mismatches."]
+    return "\n".join(lines)
+
+
+__all__ = ["StepResult", "compare", "markdown", "run_bench", "tr"]
