@@ -144,3 +144,10 @@ def test_truncated_json_line_is_reported_with_its_number(ws: Workspace, tmp_path
     with pytest.raises(ValidationFailed) as exc:
         import_path(ws, f)
     assert [p.row for p in exc.value.problems] == [2]
+
+
+def test_header_only_file_imports_nothing(ws: Workspace, tmp_path: Path) -> None:
+    f = tmp_path / "communities.csv"
+    f.write_text("community_id,name,platform,created_at\n", encoding="utf-8")
+    rep = import_path(ws, f)
+    assert rep.tables[0].rows_read == 0 and _counts(ws)["communities"] == 0

@@ -90,8 +90,9 @@ def test_membership_retention_matrix(coh_ws: Workspace) -> None:
 
 def test_membership_cells_not_yet_observable_are_empty(coh_ws: Workspace) -> None:
     got = _rows(retention_matrix(coh_ws, "membership", "2026-10", "2026-11", as_of=datetime(2026, 11, 5)))
-    # as of 11-05: k1 observable for u2 (11-04) and r1 (10-31), not u3 (11-09) → r1 only present → 1/2
-    assert got["2026-10"] == [3, 1.0, 0.5]
+    # as of 11-05: k1 is observable for u2 (11-04) and r1 (10-31) but not yet for u3 (11-09) → the cell stays empty
+    # rather than 1/2 from the early joiners alone
+    assert got["2026-10"] == [3, 1.0, None]
     assert got["2026-11"] == [0, None, None]  # an empty cohort
 
 
@@ -105,8 +106,8 @@ def test_active_retention_matrix(coh_ws: Workspace) -> None:
     got = _rows(retention_matrix(coh_ws, "active", "2026-08", "2026-10", as_of=AS_OF))
     # u1: effective in window 0, only filler in window 1, effective 10-29 23:00 in window 2
     assert got["2026-08"] == [1, 1.0, 0.0, 1.0]
-    # k0: u4 yes, u5 no → 1/2; k1: nobody; k2 observable (j + 90 d ≤ 12-10) for u5 only (u4: 12-14) → 0/1
-    assert got["2026-09"] == [2, 0.5, 0.0, 0.0]
+    # k0: u4 yes, u5 no → 1/2; k1: nobody; k2 not observable for u4 yet (j + 90 d = 12-14 > 12-10) → empty
+    assert got["2026-09"] == [2, 0.5, 0.0, None]
     # k0: u2 yes, u3 only a recalled message, r1 yes → 2/3; k1 (j + 60 d ≤ 12-10 for all three): u3's 11-12 → 1/3;
     # k2: nobody observable yet
     assert got["2026-10"] == pytest.approx([3, 2 / 3, 1 / 3, None])

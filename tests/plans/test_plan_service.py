@@ -103,6 +103,8 @@ def test_progress_projection_and_status(gws: Workspace) -> None:
     assert r.baseline == pytest.approx(10 / 3)  # mean of 0, 0, 10
     assert r.actual == 30 and r.actual_period == "2026-10"
     assert r.pace == pytest.approx((30 - 10 / 3) / (50 - 10 / 3))  # 0.5714
+    # on a straight path after 2 of 3 periods: 10/3 + (50 − 10/3) × 2/3 = 34.444 → 30 is behind
+    assert r.expected_now == pytest.approx(10 / 3 + (50 - 10 / 3) * 2 / 3) and r.ahead is False
     assert (r.elapsed, r.total) == (2, 3)
     assert plan_progress(gws, mk(40), "2026-10", check=False).rows[0].status == "at-risk"  # 36 < 40 ≤ 42.78
     assert plan_progress(gws, mk(35), "2026-10", check=False).rows[0].status == "on-track"
@@ -139,3 +141,20 @@ def test_community_info_reads_team(gws: Workspace) -> None:
     assert info.team == "T" and info.purpose == "service" and info.stage_at(datetime(2026, 3, 1)) == "startup"
     with pytest.raises(QunkpiError):
         community_info(gws, "nope")
+
+
+def test_rollup_pools_derived_ratios_and_weights_averages() -> None:
+    import pandas as pd
+
+    from qunkpi.plans.history import Values, rollup
+
+    rows = []
+    for c, gmv, orders, arpu, members in (("a", 100.0, 1.0, 10.0, 10.0), ("b", 300.0, 2.0, 40.0, 30.0)):
+        for m, v in (("gmv", gmv), ("orders", orders), ("aov", gmv / orders), ("arpu", arpu), ("members_end", members)):
+            rows.append({"community_id": c, "period": "2026-10", "metric": m, "value": v, "breakdown": None, "unit": None, "reason": None})
+    units = {"gmv": "yuan", "orders": "count", "aov": "yuan", "arpu": "yuan", "members_end": "count"}
+    exprs = {"aov": "ratio(gmv, orders)"}
+    out = Values(rollup(pd.DataFrame(rows), units, exprs, additive={"gmv", "orders", "members_end"}))
+    assert out.get("__rollup__", "2026-10", "gmv") == 400  # 100 + 300
+    assert out.get("__rollup__", "2026-10", "aov") == pytest.approx(400 / 3)  # pooled, not (100 + 150) / 2
+    assert out.get("__rollup__", "2026-10", "arpu") == pytest.approx((10 * 10 + 40 * 30) / 40)  # weighted by members_end = 32.5

@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).parent))
-import sample_ws  # noqa: E402
+import sample_ws
+from sample_ws import PASSWORD, login
 
-PASSWORD = "correct-horse-9"
 USERS = {
     # username: (role, team, staff, communities)
     "admin": ("admin", None, None, []),
@@ -41,15 +41,6 @@ def app(sample_path: Path):  # type: ignore[no-untyped-def]
     from qunkpi.web.app import create_app
 
     return create_app(sample_path)
-
-
-def login(client: TestClient, username: str, password: str = PASSWORD) -> TestClient:
-    r = client.get("/login")
-    assert r.status_code == 200
-    token = client.cookies.get("qunkpi_csrf")
-    r = client.post("/login", data={"username": username, "password": password, "csrf_token": token, "next": "/"}, follow_redirects=False)
-    assert r.status_code == 303, r.text
-    return client
 
 
 @pytest.fixture(scope="session")

@@ -16,11 +16,24 @@ Hand-checked numbers the tests use (October 2026, community c1):
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
 from qunkpi.importers.canonical import load_tables
 from qunkpi.workspace import Workspace
+
+PASSWORD = "correct-horse-9"  # every test user's password
+
+
+def login(client: Any, username: str, password: str = PASSWORD) -> Any:
+    """Log a Starlette TestClient in through the real form (CSRF cookie + token)."""
+    r = client.get("/login")
+    assert r.status_code == 200
+    token = client.cookies.get("qunkpi_csrf")
+    r = client.post("/login", data={"username": username, "password": password, "csrf_token": token, "next": "/"}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    return client
 
 
 def _t(rows: list[dict[str, object]]) -> pa.Table:

@@ -7,8 +7,8 @@ import csv
 import io
 
 import pytest
-from conftest import PASSWORD, login
 from fastapi.testclient import TestClient
+from sample_ws import PASSWORD, login  # type: ignore[import-not-found]
 
 P = {"period": "2026-10"}
 

@@ -187,7 +187,7 @@ class WorkspaceProvider:
         if not self._has("surveys"):
             return Measured(None, reason=tr("缺少数据表 surveys", "missing table surveys"))
         counts = self._csat_counts(period, comms)
-        return self._pooled("csat_share", period, comms, counts, tr("份满意度问卷", "csat answers"))
+        return self._pooled("csat_share", period, comms, counts, tr("满意度问卷", "csat answers"))
 
     def activities(self, staff: StaffInfo, period: Period, scope: str) -> list[ActivityRun]:
         comms = self.scope(staff, scope)
@@ -324,7 +324,7 @@ class WorkspaceProvider:
         if not pairs or wsum <= 0:
             return Measured(None, reason=_reason(reason) if not vals else tr(f"没有{what}", f"no {what}"))
         v = sum(x * w for x, w in pairs) / wsum
-        return Measured(v, tr(f"{len(pairs)} 个群按 {_fmt(wsum)} {what}加权", f"{len(pairs)} communities weighted by {_fmt(wsum)} {what}"))
+        return Measured(v, tr(f"{len(pairs)} 个群，按{what}数（{_fmt(wsum)}）加权", f"{len(pairs)} communities weighted by {_fmt(wsum)} {what}"))
 
     def _m_topic_bursts_per_week(self, staff: StaffInfo, period: Period, comms: list[str]) -> Measured:
         if (m := self._none_owned(comms)) is not None:
@@ -339,7 +339,7 @@ class WorkspaceProvider:
         if (m := self._none_owned(comms)) is not None:
             return m
         questions, _ = self._values("questions", period, comms)
-        return self._pooled("response_30m_rate", period, comms, questions, tr("个成员提问", "member questions"))
+        return self._pooled("response_30m_rate", period, comms, questions, tr("成员提问", "member questions"))
 
     def _m_gmv_achievement(self, staff: StaffInfo, period: Period, comms: list[str]) -> Measured:
         from qunkpi.appraisal.scorecard import GMV_TARGET_KEY
@@ -371,7 +371,7 @@ class WorkspaceProvider:
         if (m := self._none_owned(comms)) is not None:
             return m
         joins, _ = self._values("joins", period, comms)
-        return self._pooled("retention_d30", period, comms, joins, tr("个入群", "joins"))
+        return self._pooled("retention_d30", period, comms, joins, tr("入群", "joins"))
 
     def _m_koc_count(self, staff: StaffInfo, period: Period, comms: list[str]) -> Measured:
         if (m := self._none_owned(comms)) is not None:

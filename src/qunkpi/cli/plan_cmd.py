@@ -239,15 +239,16 @@ def register(app: typer.Typer) -> None:
         for n in rep.notes:
             console.print(f"· {n}", markup=False, highlight=False)
         t = Table(title=tr("计划进度", "Plan progress"))
-        for col in ("", tr("指标", "metric"), tr("基线", "baseline"), tr("实际", "actual"), tr("目标", "target"), tr("进度/时间", "pace/time"),
+        for col in ("", tr("指标", "metric"), tr("基线", "baseline"), tr("实际", "actual"), tr("目标", "target"), tr("按进度应达", "expected now"),
                     tr("预测（80% 区间）", "projection (80% band)"), tr("状态", "status")):
             t.add_column(col)
         for r in rep.rows:
-            pace = "n/a" if r.pace is None else f"{r.pace:.0%}"
+            pace = vfmt(r.expected_now, r.unit) + ("" if r.ahead is None else (tr(" 领先", " ahead") if r.ahead else tr(" 落后", " behind")))
+            pace += f" ({r.time_share:.0%})"
             proj = f"{vfmt(r.projection.value, r.unit)} [{vfmt(r.projection.low, r.unit)}, {vfmt(r.projection.high, r.unit)}]"
             t.add_row("★" if r.path == "north_star" else "", _metric_name(r.metric) + (f"\n[dim]{r.precondition}[/]" if r.precondition else ""),
                       vfmt(r.baseline, r.unit), f"{vfmt(r.actual, r.unit)} ({r.actual_period or '-'})", vfmt(r.target, r.unit),
-                      f"{pace} / {r.time_share:.0%}", proj, _status_text(r.status))
+                      pace, proj, _status_text(r.status))
         console.print(t)
         _print_issues(rep.issues)
 
@@ -318,8 +319,14 @@ def register(app: typer.Typer) -> None:
                            f"Lagged correlation with the North Star {plan.north_star.metric} (evidence, not causality)"))
         for col in (tr("支撑指标", "supporting metric"), tr("滞后期", "lag"), "r", tr("配对数", "pairs"), tr("社群数", "communities")):
             t.add_column(col)
-        for d in ds:
+        best: dict[str, Any] = {}
+        for d in ds:  # the lag with the strongest correlation per metric
+            cur = best.get(d.metric)
+            if cur is None or (d.r is not None and (cur.r is None or abs(d.r) > abs(cur.r))):
+                best[d.metric] = d
+        for d in sorted(best.values(), key=lambda x: -abs(x.r) if x.r is not None else 1.0):
             t.add_row(_metric_name(d.metric), str(d.lag), "n/a" if d.r is None else f"{d.r:+.2f}", str(d.pairs), str(d.communities))
         console.print(t)
-        console.print(tr("滞后 1 = 支撑指标先于北极星一期变动；配对数少于 4 不计算。",
-                         "lag 1 = the supporting metric moved one period before the North Star; fewer than 4 pairs → n/a."))
+        console.print(tr("每个指标显示相关最强的滞后期（0–2）；滞后 1 = 支撑指标先于北极星一期变动；配对数少于 4 不计算；--format json 给出全部滞后期。",
+                         "each metric shows its strongest lag (0–2); lag 1 = the supporting metric moved one period before the North Star; "
+                         "fewer than 4 pairs → n/a; --format json lists every lag."))

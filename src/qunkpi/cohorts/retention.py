@@ -8,8 +8,9 @@ W_k = [j + 30k days, j + 30(k+1) days) after the first join j:
   column 0 is 100% by construction and column 1 equals ``retention_d30``.
 - ``active``: share of the cohort who sent at least one effective message (§4) in that community during W_k.
 
-A cell only counts the cohort members for whom it is observable by the as-of time (membership: j + 30k ≤ as-of;
-active: the window has ended, j + 30(k+1) ≤ as-of); a cell nobody can be observed in yet is empty (NaN).
+A cell is filled only when it is observable for *every* member of its cohort by the as-of time (membership:
+j + 30k ≤ as-of; active: the window has ended, j + 30(k+1) ≤ as-of); otherwise it is empty (NaN). Filling a cell from
+the early joiners alone would make the heatmap's last columns jump up and down with who happened to join first.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 import ibis
-import numpy as np
 import pandas as pd
 
 from qunkpi.cohorts.base import (
@@ -104,10 +104,11 @@ def retention_matrix(
 
 
 def _share(cohort: pd.DataFrame, seen: pd.Series, ok: pd.Series) -> pd.Series:
-    """Per cohort: observable members who satisfy ``ok`` / observable members (NaN when none observable)."""
-    obs = cohort[seen]
-    if obs.empty:
+    """Per cohort: members who satisfy ``ok`` / members, only for cohorts whose members are all observable."""
+    if cohort.empty:
         return pd.Series(dtype="float64")
-    g = pd.DataFrame({"cohort": obs.cohort, "ok": ok.reindex(obs.index, fill_value=False).astype(float)})
-    r = g.groupby("cohort")["ok"].mean()
-    return r.astype("float64").replace([np.inf, -np.inf], np.nan)
+    g = pd.DataFrame(
+        {"cohort": cohort.cohort, "seen": seen.astype(bool), "ok": ok.reindex(cohort.index, fill_value=False).astype(float)}
+    )
+    agg = g.groupby("cohort").agg(all_seen=("seen", "all"), share=("ok", "mean"))
+    return agg.share.where(agg.all_seen).astype("float64")

@@ -370,7 +370,8 @@ class Loader:
             f"count_if({_q(c.name)} IS NOT NULL AND {_q(c.name)} NOT IN ({', '.join(repr(v) for v in c.enum or ())}))"
             for c in open_enums
         ]
-        counts = list(first(self.con.execute(f'SELECT {", ".join(aggs) or "0"} FROM "{typed}"')) or [])
+        # count_if over an empty file is NULL, not 0
+        counts = [int(x or 0) for x in first(self.con.execute(f'SELECT {", ".join(aggs) or "0"} FROM "{typed}"')) or []]
         other = int(sum(counts[len(checks) :])) if open_enums else 0
         problems: list[Problem] = []
         total = 0

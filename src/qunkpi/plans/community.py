@@ -61,8 +61,11 @@ def _s(v: object) -> str | None:
     return text or None
 
 
-def community_infos(ws: Workspace, ids: list[str] | None = None) -> dict[str, CommunityInfo]:
-    """Every community (or ``ids``) with its owner's team from the staff table when there is one."""
+def community_infos(ws: Workspace, ids: list[str] | None = None, include_accounts: bool = False) -> dict[str, CommunityInfo]:
+    """Every community (or ``ids``) with its owner's team from the staff table when there is one.
+
+    ``include_accounts`` adds content accounts (posts / account_daily ids) that have no communities row, with
+    platform ``account`` and no purpose: account-level metrics use the account id as their community id."""
     df = ws.con.execute(
         """SELECT c.community_id, c.name, c.platform, c.purpose, c.created_at, c.stage, c.owner_staff_id, s.team
            FROM communities c LEFT JOIN (SELECT staff_id, any_value(team) AS team FROM staff GROUP BY staff_id) s
@@ -85,11 +88,17 @@ def community_infos(ws: Workspace, ids: list[str] | None = None) -> dict[str, Co
             owner_staff_id=_s(r.owner_staff_id),
             team=_s(r.team),
         )
-    return out
+    if include_accounts:
+        rows = ws.con.execute("SELECT DISTINCT account_id FROM posts UNION SELECT DISTINCT account_id FROM account_daily").fetchall()
+        for (aid,) in rows:
+            a = str(aid)
+            if a not in out and (ids is None or a in ids):
+                out[a] = CommunityInfo(a, a, "account", None, None, None, None, None)
+    return dict(sorted(out.items()))
 
 
 def community_info(ws: Workspace, community_id: str) -> CommunityInfo:
-    infos = community_infos(ws, [community_id])
+    infos = community_infos(ws, [community_id], include_accounts=True)
     if community_id not in infos:
         known = ", ".join(list(community_infos(ws))[:10])
         raise QunkpiError(

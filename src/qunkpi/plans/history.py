@@ -128,13 +128,21 @@ def data_start(ws: Workspace) -> datetime | None:
     return min(cands) if cands else None
 
 
+def additive_metrics(defs: dict[str, Any]) -> set[str]:
+    """Metrics whose community values add up: counts and money that are not themselves averages or ratios."""
+    return {m for m, d in defs.items() if d.unit in ADDITIVE_UNITS and not d.expr and "/" not in d.formula}
+
+
 def rollup(frame: pd.DataFrame, metric_units: dict[str, str], metric_exprs: dict[str, str | None],
-           weights_metric: str = "members_end", label: str = "__rollup__") -> pd.DataFrame:
+           weights_metric: str = "members_end", label: str = "__rollup__", additive: set[str] | None = None) -> pd.DataFrame:
     """Roll communities up into one pseudo-community ``label`` (team / company plans).
 
-    Counts and money add up. A derived metric whose formula only uses additive metrics is recomputed from the
-    summed parts (``ratio(joins - leaves, members_start)`` pooled, not averaged). Anything else is averaged,
-    weighted by ``members_end`` where the frame has it (said in the reason)."""
+    Counts and money add up (a person in two communities counts in both). A derived metric whose formula only
+    uses additive metrics is recomputed from the summed parts (``ratio(joins - leaves, members_start)`` pooled,
+    not averaged). Anything else (averages such as arpu, impl ratios such as silent_ratio) is averaged over the
+    communities, weighted by ``members_end`` where the frame has it (said in the reason)."""
+    if additive is None:
+        additive = {m for m, u in metric_units.items() if u in ADDITIVE_UNITS and not metric_exprs.get(m)}
     vals = Values(frame)
     rows = []
     periods = sorted({str(p) for p in frame["period"]})
@@ -152,9 +160,9 @@ def rollup(frame: pd.DataFrame, metric_units: dict[str, str], metric_exprs: dict
             reason: str | None = None
             value: float | None
             expr = metric_exprs.get(m)
-            if unit in ADDITIVE_UNITS:
+            if m in additive:
                 value = summed(m, p)
-            elif expr and _additive_formula(expr, metric_units) and all(
+            elif expr and _additive_formula(expr, additive) and all(
                 d in metrics for d in _names(expr)
             ):
                 env = {d: summed(d, p) for d in _names(expr)}
@@ -185,12 +193,12 @@ def _names(expr: str) -> list[str]:
     return sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - {"ratio", "abs", "min", "max"})
 
 
-def _additive_formula(expr: str, units: dict[str, str]) -> bool:
+def _additive_formula(expr: str, additive: set[str]) -> bool:
     try:
         names = _names(expr)
     except SyntaxError:
         return False
-    return bool(names) and all(units.get(n) in ADDITIVE_UNITS for n in names)
+    return bool(names) and all(n in additive for n in names)
 
 
 def _eval_formula(expr: str, env: dict[str, float | None]) -> float | None:

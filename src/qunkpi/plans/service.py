@@ -17,6 +17,7 @@ from qunkpi.plans.drivers import Driver, best_lag
 from qunkpi.plans.history import (
     MetricSource,
     Values,
+    additive_metrics,
     collapse_breakdowns,
     data_start,
     engine_source,
@@ -53,7 +54,7 @@ if TYPE_CHECKING:
 
 HISTORY_MAX = 24  # periods of history read for baselines, plausibility and seasonality
 ROLLUP = "__rollup__"
-ACCOUNT_PLATFORMS = ("official_account", "channels")
+ACCOUNT_PLATFORMS = ("official_account", "channels", "account")
 
 
 def catalog_defs() -> dict[str, MetricDef]:
@@ -139,7 +140,7 @@ def fetch_history(ws: Workspace, scope: Scope, metrics: list[str], periods: list
         raw = _breakdown_filter(src(periods, wanted, scope.communities), bd)
         units: dict[str, str] = {m: str(d.unit) for m, d in defs.items()}
         exprs = {m: d.expr for m, d in defs.items()}
-        frame = rollup(raw, units, exprs, label=ROLLUP) if not raw.empty else raw
+        frame = rollup(raw, units, exprs, label=ROLLUP, additive=additive_metrics(defs)) if not raw.empty else raw
     vals = Values(frame)
     hist = History(labels, {m: vals.series(scope.key, labels, m) for m in metrics})
     reasons: dict[str, str] = {}
@@ -346,7 +347,7 @@ def validate_plan(ws: Workspace, plan: Plan, where: str = "plan", source: Metric
     """SMART checks with the plan scope's own history before the plan starts (for plausibility)."""
     defs = catalog_defs()
     issues: list[Issue] = []
-    if plan.scope == "community" and plan.community_id and plan.community_id not in community_infos(ws):
+    if plan.scope == "community" and plan.community_id and plan.community_id not in community_infos(ws, include_accounts=True):
         issues.append(Issue("error", f"{where}: community_id", tr(f"工作区没有社群 {plan.community_id}", f"no community {plan.community_id} in the workspace")))
         return issues + check_plan(plan, defs, None, where)
     try:
@@ -383,6 +384,8 @@ class TargetProgress:
     total: int
     pace: float | None  # share of the way from baseline to target covered so far
     time_share: float  # share of the plan periods elapsed
+    expected_now: float | None  # where a straight path from baseline to target would be after the elapsed periods
+    ahead: bool | None  # the actual is at or better than expected_now
     projection: Projection
     status: str
     explanation: str
@@ -475,6 +478,9 @@ def plan_progress(ws: Workspace, plan: Plan, period: str | None = None, source: 
         pace = None
         if baseline is not None and actual is not None and final_target != baseline:
             pace = (actual - baseline) / (final_target - baseline)
+        time_share = len(done) / total if total else 1.0
+        expected_now = None if baseline is None else baseline + (final_target - baseline) * time_share
+        ahead = None if expected_now is None or actual is None else sign(m.direction) * (actual - expected_now) >= 0
         pre_txt = None
         if precondition is not None and m.id in SALES_METRICS:
             cv, ok = precondition
@@ -486,7 +492,8 @@ def plan_progress(ws: Workspace, plan: Plan, period: str | None = None, source: 
             target=final_target, deadline=plan.deadline_of(t) or plan.deadline,
             periods=[(lab, v, _target_for(t, lab)) for lab, v in done], actual=actual,
             actual_period=actual_pair[0] if actual_pair else None, elapsed=len(done), total=total, pace=pace,
-            time_share=len(done) / total if total else 1.0, projection=proj, status=st, explanation=expl, precondition=pre_txt,
+            time_share=time_share, expected_now=expected_now, ahead=ahead, projection=proj, status=st, explanation=expl,
+            precondition=pre_txt,
         ))
     notes = []
     if as_of.end <= start.start:
@@ -507,6 +514,7 @@ SEASON_EVENTS = {
     12: ("双12/年末", "Double 12 / year end"),
 }
 SEASON_MIN = 0.10  # a month 10 % or more off its preceding quarter counts as seasonal
+SEASON_UNITS = ("count", "yuan", "per_member_day", "per_100_day")  # volumes; rates are not scaled by a factor
 SEASON_CAP = (0.5, 2.0)
 
 
@@ -603,7 +611,7 @@ def refresh_plan(ws: Workspace, plan: Plan, quarter: str | None = None, source: 
             f"{'n/a' if ach is None else f'{ach:.0%}'}; target moves {move:+.0%} (at most ±{band:.0%}, seed 003) → {fmt(new, unit_of(m))}",
         )]
         schedule: dict[str, float] = {}
-        if plan.grain == "month":
+        if plan.grain == "month" and unit_of(m) in SEASON_UNITS:
             for np_ in nq_ps:
                 sf = seasonal_factor(history.labels, history.of(m.id), np_.label)
                 if sf is None:

@@ -74,7 +74,7 @@ def waterfall_chart(w: dict[str, Any], lang: str) -> dict[str, Any]:
     running = w["start"]
     for b in w["buckets"]:
         net = b["joins"] - b["leaves"]
-        cats.append(f"{b['bucket']}\n+{b['joins']:.0f} / −{b['leaves']:.0f}")
+        cats.append(f"{b.get('label', b['bucket'])}\n+{b['joins']:.0f} / −{b['leaves']:.0f}")
         if net >= 0:
             base.append(running)
             up.append(net)

@@ -54,6 +54,8 @@ FAMILY_NAMES = {
     "content": ("内容账号", "Content accounts"),
 }
 MEMBER_LISTS = ("silent", "koc", "churn_risk")
+PURPOSE_NAMES = {"sales": ("销售转化", "sales"), "service": ("服务", "service"), "content": ("内容", "content"), "leads": ("线索培育", "leads")}
+STAGE_NAMES = {"startup": ("初创期", "startup"), "growth": ("成长期", "growth"), "mature": ("成熟期", "mature")}
 WEEKDAYS = (("周一", "Mon"), ("周二", "Tue"), ("周三", "Wed"), ("周四", "Thu"), ("周五", "Fri"), ("周六", "Sat"), ("周日", "Sun"))
 
 
@@ -74,10 +76,8 @@ def clean(v: Any) -> Any:
     if v is None or v is pd.NaT:
         return None
     if hasattr(v, "item") and not isinstance(v, (str, bytes)):
-        try:
+        with contextlib.suppress(ValueError, AttributeError):
             v = v.item()
-        except (ValueError, AttributeError):
-            pass
     if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
         return None
     if isinstance(v, (pd.Timestamp, datetime)):
@@ -115,6 +115,17 @@ def parse_period_arg(label: str) -> Period:
             return parse_period(s)  # raises a helpful PeriodError
         return range_period(first.start.date(), (first.end + timedelta(days=6)).date())
     return parse_period(s)
+
+
+def bucket_label(b: Period) -> str:
+    """A short axis label: 10-05 for a day, W41 for a week, 10-01~10-04 for a clipped range, 2026-10 for a month."""
+    if b.grain == "day":
+        return f"{b.start:%m-%d}"
+    if b.grain == "week":
+        return b.label.split("-")[-1]
+    if b.grain == "range":
+        return f"{b.start:%m-%d}~{(b.end - timedelta(days=1)):%m-%d}"
+    return b.label
 
 
 def sub_grain(p: Period) -> str:
@@ -214,19 +225,23 @@ class ReportData:
             ),
         )
 
-    def community_rows(self, allowed: list[str] | None, period: Period) -> list[dict[str, Any]]:
+    def community_rows(self, allowed: list[str] | None, period: Period, lang: str = "zh-CN") -> list[dict[str, Any]]:
         df = self.communities()
         out = []
         for r in df.to_dict(orient="records"):
             if allowed is not None and r["community_id"] not in allowed:
                 continue
+            purpose = clean(r["purpose"])
+            stage = stage_of(r["created_at"], clean(r["stage"]), period.end)
             out.append(
                 {
                     "community_id": r["community_id"],
                     "name": r["name"],
                     "platform": r["platform"],
-                    "purpose": clean(r["purpose"]),
-                    "stage": stage_of(r["created_at"], clean(r["stage"]), period.end),
+                    "purpose": purpose,
+                    "purpose_text": tr(*PURPOSE_NAMES[purpose], lang=lang) if purpose in PURPOSE_NAMES else tr("未设定位", "purpose not set", lang),
+                    "stage": stage,
+                    "stage_text": tr(*STAGE_NAMES[stage], lang=lang) if stage in STAGE_NAMES else "—",
                     "owner_staff_id": clean(r["owner_staff_id"]),
                 }
             )
@@ -407,7 +422,7 @@ class ReportData:
 
     # -- overview ----------------------------------------------------------------------------------
     def overview(self, period: Period, allowed: list[str] | None, lang: str) -> dict[str, Any]:
-        comms = self.community_rows(allowed, period)
+        comms = self.community_rows(allowed, period, lang)
         ids = [c["community_id"] for c in comms]
         periods = [*trailing(period, TREND_POINTS - 1), period]
         df = self.metrics(periods, ids, None)
@@ -443,7 +458,7 @@ class ReportData:
 
     # -- one community -----------------------------------------------------------------------------
     def community(self, cid: str, period: Period, lang: str) -> dict[str, Any]:
-        info = next(iter(self.community_rows([cid], period)), None)
+        info = next(iter(self.community_rows([cid], period, lang)), None)
         if info is None:
             raise KeyError(cid)
         periods = [*trailing(period, TREND_POINTS - 1), period]
@@ -460,7 +475,7 @@ class ReportData:
             k = self.kpi(mid, series[-1], series[-2], info["purpose"], info["stage"], plan, lang, _reason(vals, mid, period.label))
             k["trend"] = series
             families.setdefault(m.family, []).append(k)
-        fam_out = [
+        fam_out: list[dict[str, Any]] = [
             {"family": f, "name": tr(*FAMILY_NAMES[f], lang=lang), "metrics": families[f]} for f in FAMILIES if f in families
         ]
         ns_kpi = next((k for f in fam_out for k in f["metrics"] if k["metric"] == ns), None)
@@ -496,7 +511,7 @@ class ReportData:
             x = v.get((label, mid))
             return float(x) if x is not None and not pd.isna(x) else 0.0
 
-        rows = [{"bucket": b.label, "joins": g(b.label, "joins"), "leaves": g(b.label, "leaves")} for b in buckets]
+        rows = [{"bucket": b.label, "label": bucket_label(b), "joins": g(b.label, "joins"), "leaves": g(b.label, "leaves")} for b in buckets]
         return {
             "available": True,
             "start": g(buckets[0].label, "members_start"),

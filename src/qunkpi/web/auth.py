@@ -11,6 +11,7 @@ list of assigned communities. Passwords are hashed with Argon2id (argon2-cffi).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -97,10 +98,8 @@ class UserStore:
         user = self.get(username)
         if user is None:
             # spend the same time as a real check so that user names cannot be probed by timing
-            try:
+            with contextlib.suppress(VerificationError, InvalidHashError):
                 _hasher.verify(_DUMMY_HASH, password)
-            except (VerificationError, InvalidHashError):
-                pass
             return None
         try:
             _hasher.verify(user.password_hash, password)

@@ -118,7 +118,7 @@ def visible_staff(user: User, state: AppState) -> set[str] | None:
     return out
 
 
-def Allowed(user: CurrentUser, state: State) -> list[str] | None:  # noqa: N802 - reads like a type in signatures
+def Allowed(user: CurrentUser, state: State) -> list[str] | None:
     return allowed_communities(user, state)
 
 

@@ -13,7 +13,16 @@ from fastapi.responses import HTMLResponse, Response
 
 from qunkpi.i18n import tr
 from qunkpi.reports import charts
-from qunkpi.web.deps import AllowedDep, CommunityDep, CurrentUser, Lang, PeriodDep, State, filter_communities, visible_staff
+from qunkpi.web.deps import (
+    AllowedDep,
+    CommunityDep,
+    CurrentUser,
+    Lang,
+    PeriodDep,
+    State,
+    filter_communities,
+    visible_staff,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -31,8 +40,8 @@ def periods(user: CurrentUser, state: State, lang: Lang) -> dict[str, Any]:
 
 
 @router.get("/communities", summary="Communities the user may see")
-def communities(user: CurrentUser, state: State, allowed: AllowedDep, period: PeriodDep) -> list[dict[str, Any]]:
-    return state.data.community_rows(allowed, period)
+def communities(user: CurrentUser, state: State, allowed: AllowedDep, period: PeriodDep, lang: Lang) -> list[dict[str, Any]]:
+    return state.data.community_rows(allowed, period, lang)
 
 
 @router.get("/overview", summary="North Star and key KPIs of every visible community, with trends and alert counts")

@@ -70,7 +70,7 @@ def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, lang: Lang, next: str | None = None, error: str | None = None) -> HTMLResponse:  # noqa: A002
+def login_form(request: Request, lang: Lang, next: str | None = None, error: str | None = None) -> HTMLResponse:
     return render(request, "login.html", None, lang, {"next": _safe_next(next), "error": error})
 
 
@@ -82,7 +82,7 @@ def login(
     username: Annotated[str, Form()],
     password: Annotated[str, Form()],
     csrf_token: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/",  # noqa: A002
+    next: Annotated[str, Form()] = "/",
 ) -> Response:
     if not csrf_ok(request.cookies.get(CSRF_COOKIE), csrf_token):
         raise HTTPException(status_code=403, detail=tr("表单已过期，请刷新页面后重试", "the form expired; reload the page and try again", lang))
@@ -113,7 +113,7 @@ def logout(request: Request, lang: Lang, csrf_token: Annotated[str, Form()] = ""
 
 
 @router.get("/lang/{code}")
-def switch_lang(request: Request, code: str, next: str | None = None) -> Response:  # noqa: A002
+def switch_lang(request: Request, code: str, next: str | None = None) -> Response:
     lang = "en" if code.lower().startswith("en") else "zh-CN"
     resp = RedirectResponse(_safe_next(next), status_code=303)
     resp.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, httponly=False, samesite="lax", secure=get_state(request).secure_cookies, path="/")
