@@ -158,3 +158,24 @@ def test_rollup_pools_derived_ratios_and_weights_averages() -> None:
     assert out.get("__rollup__", "2026-10", "gmv") == 400  # 100 + 300
     assert out.get("__rollup__", "2026-10", "aov") == pytest.approx(400 / 3)  # pooled, not (100 + 150) / 2
     assert out.get("__rollup__", "2026-10", "arpu") == pytest.approx((10 * 10 + 40 * 30) / 40)  # weighted by members_end = 32.5
+
+
+def test_refresh_applies_seasonality_seen_last_year(ws: Workspace) -> None:
+    from tests.plans.builder import community, insert, member
+
+    insert(ws, "communities", [community("g3", created="2025-08-01")])
+    rows = []
+    for month, n in (("2025-08", 10), ("2025-09", 10), ("2025-10", 10), ("2025-11", 30),
+                     ("2026-07", 10), ("2026-08", 10), ("2026-09", 10)):
+        rows += [member("g3", f"{month}_{i}", f"{month}-10") for i in range(n)]
+    insert(ws, "members", rows)
+    p = Plan(community_id="g3", start="2026-07", deadline=date(2026, 9, 30),
+             north_star=Target(metric="joins", target=10, actions=["海报"]))
+    row = refresh_plan(ws, p, "2026-Q3").rows[0]
+    # achievement 10 / 10 = 100 % → target stays 10
+    # Nov 2025: 30 vs mean(Aug–Oct 2025) = 10 → ×3, capped at ×2 → 20 (the Double 11 month)
+    # Dec 2025: 0 vs mean(Sep–Nov 2025) = 16.7 → ×0, capped at ×0.5 → 5
+    # Oct 2025: Jul 2025 had no joins → no factor
+    assert row.new_target == 10
+    assert row.schedule == {"2026-11": 20, "2026-12": 5}
+    assert any("2025-11" in r for r in row.reasoning)

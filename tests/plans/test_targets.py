@@ -161,6 +161,7 @@ def test_seasonal_factor_double_11() -> None:
     got = seasonal_factor(labels, [100, 90, 110, 180], "2026-11")
     assert got is not None and got[0] == pytest.approx(1.8) and got[1] == "2025-11"
     assert seasonal_factor(labels, [100, 90, 110, 180], "2026-12") is None  # no Dec 2025 in the history
+    assert seasonal_factor(labels, [0, 90, 110, 180], "2026-11") is None  # an empty month before: data start, not season
 
 
 # -- drivers -----------------------------------------------------------------------------------------------------------

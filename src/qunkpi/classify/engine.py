@@ -241,7 +241,7 @@ def _context_sql(rules: Rules, rules_hash: str, use_old: bool) -> list[str]:
               CASE WHEN m.msg_type = 'system' OR coalesce(m.recalled, false) THEN 0.0
                    WHEN TRY_CAST({x.format(k='sentiment_score')} AS DOUBLE) IS NOT NULL THEN TRY_CAST({x.format(k='sentiment_score')} AS DOUBLE)
                    WHEN coalesce(sp.why, sg.why) IS NULL AND t.cls_t <> 'spam' AND (f.message_id IS NOT NULL OR c.message_id IS NOT NULL)
-                     THEN CASE WHEN abs(t.lex) >= 2 THEN t.lex / (1.0 + abs(t.lex)) ELSE 0.0 END
+                     THEN CASE WHEN t.lex <= -2 THEN t.lex / (1.0 + abs(t.lex)) ELSE 0.0 END
                    ELSE t.score END AS score0
             FROM _qk_scope m
             JOIN _qk_tl_all t ON t.tid = hash(m.text, m.msg_type)

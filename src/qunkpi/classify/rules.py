@@ -48,15 +48,18 @@ FILLER_TYPES = ("emotion", "redpacket")
 SEP = "\x1f"
 
 # Sentiment combination (tuned on the training reviews' held-out split and the hand-written eval set).
-LEX_WEIGHT = 0.65  # weight of the lexicon score when the lexicon fired
+LEX_WEIGHT = 0.5  # weight of the lexicon score when the lexicon fired (chosen by leave-category-out accuracy)
 MODEL_ONLY_WEIGHT = 0.6  # damping of the model score when no lexicon word fired
 POS_THRESHOLD = 0.25
 NEG_THRESHOLD = 0.25
-PLAIN_LEX = 2.0  # |lex| needed for a filler/spam message to carry sentiment
+PLAIN_LEX = 2.0  # lex ≤ −PLAIN_LEX makes a filler/spam message negative
+QUESTION_POSITIVE = 0.3
 NEGATED_POSITIVE = -0.8
 NEGATED_NEGATIVE = -0.4
 
 URL_RE = r"(?i)(?:https?://|www\.)[!-~]*"
+# a question mark, or 吗 closing a clause ("可以吗，这周出差")
+QMARK_RE = r"[?？]|[吗嗎](?:[^\p{L}\p{N}]|$)"
 STRIP_RE = r"(?i)(?:https?://|www\.)[!-~]*|\[[^\[\]\s]{1,8}\]|[^\p{L}\p{N}]+"
 NEVER = "(?:\\x{10FFFF}\\x{10FFFE})"
 
@@ -174,6 +177,7 @@ class Rules:
         negator or intensifier, e.g. 不错, 很好), the whole hit is looked up as one word instead.
         """
         wt_rest = self._tier_case("p.w", self.word_tiers, "NULL")
+        wt_iw = self._tier_case("(p.i || p.w)", self.word_tiers, "NULL")
         wt_whole = self._tier_case("p.h", self.word_tiers, "0.0")
         it = self._tier_case("p.i", self.int_tiers, "1.0")
         return (
@@ -181,12 +185,13 @@ class Rules:
             f"list_sum(list_transform(list_transform("
             f"list_transform(regexp_extract_all({text}, {sql_str(self.sent_any)}), "
             f"h -> struct_insert(regexp_extract(h, {sql_str(self.sent_split)}, ['n', 'i', 'w']), h := h)), "
-            f"p -> {{'n': p.n, "
-            f"'wr': CASE WHEN p.w <> '' AND (p.n <> '' OR p.i <> '') THEN {wt_rest} END, "
-            f"'wh': {wt_whole}, "
-            f"'it': CASE WHEN p.i = '' THEN 1.0 ELSE {it} END}}), "
-            f"x -> CASE WHEN x.wr IS NULL THEN x.wh WHEN x.n = '' THEN x.wr * x.it "
-            f"WHEN x.wr > 0 THEN {NEGATED_POSITIVE} * x.wr * x.it ELSE {NEGATED_NEGATIVE} * x.wr * x.it END)) "
+            # three readings, first that names a lexicon word wins: [neg][int]word, [neg]word, whole hit
+            f"p -> CASE WHEN p.w <> '' AND (p.n <> '' OR p.i <> '') AND ({wt_rest}) IS NOT NULL "
+            f"THEN {{'n': p.n, 's': ({wt_rest}) * (CASE WHEN p.i = '' THEN 1.0 ELSE {it} END)}} "
+            f"WHEN p.n <> '' AND p.i <> '' AND ({wt_iw}) IS NOT NULL THEN {{'n': p.n, 's': {wt_iw}}} "
+            f"ELSE {{'n': '', 's': {wt_whole}}} END), "
+            f"x -> CASE WHEN x.s IS NULL THEN 0.0 WHEN x.n = '' THEN x.s "
+            f"WHEN x.s > 0 THEN {NEGATED_POSITIVE} * x.s ELSE {NEGATED_NEGATIVE} * x.s END)) "
             f"ELSE 0.0 END"
         )
 
@@ -214,7 +219,7 @@ class Rules:
   WHEN msg_type = 'vote' THEN 'chat' || {sep} || 'type:vote'
   WHEN core = '' THEN 'filler' || {sep} || 'no_substance'
   WHEN length(core) <= 40 AND regexp_matches(core, {s(self.filler_full)}) THEN 'filler' || {sep} || 'filler:' || core
-  WHEN regexp_matches(CASE WHEN has_url THEN regexp_replace(text, {s(URL_RE)}, '', 'g') ELSE text END, '[?？]')
+  WHEN regexp_matches(CASE WHEN has_url THEN regexp_replace(text, {s(URL_RE)}, '', 'g') ELSE text END, {s(QMARK_RE)})
       THEN 'question' || {sep} || 'question_mark'
   WHEN regexp_matches(core, {s(self.qcue)}) AND regexp_matches({notq_core}, {s(self.qcue)})
       THEN 'question' || {sep} || 'question_cue:' || regexp_extract({notq_core}, {s(self.qcue)})
@@ -253,13 +258,19 @@ FROM (
 
     @staticmethod
     def sentiment_sql(lex: str = "lex", model: str = "m", cls: str = "cls_t") -> str:
-        """SQL producing ``score`` in [-1, 1] from the raw lexicon score and the model score (or NULL)."""
-        lex_s = f"({lex} / (1.0 + abs({lex})))"
+        """SQL producing ``score`` in [-1, 1] from the raw lexicon score and the model score (or NULL).
+
+        Filler and spam are neutral unless plainly negative (lex ≤ −PLAIN_LEX); in questions a
+        positive word is mostly what is asked about ("哪个牌子好用"), so positive lexicon scores count
+        QUESTION_POSITIVE of their weight there.
+        """
+        lx = f"(CASE WHEN {cls} = 'question' AND {lex} > 0 THEN {QUESTION_POSITIVE} * {lex} ELSE {lex} END)"
+        lex_s = f"({lx} / (1.0 + abs({lx})))"
         return f"""CASE
   WHEN {cls} = 'system' THEN 0.0
-  WHEN {cls} IN ('filler', 'spam') THEN CASE WHEN abs({lex}) >= {PLAIN_LEX} THEN {lex_s} ELSE 0.0 END
+  WHEN {cls} IN ('filler', 'spam') THEN CASE WHEN {lex} <= -{PLAIN_LEX} THEN {lex} / (1.0 + abs({lex})) ELSE 0.0 END
   WHEN {model} IS NULL THEN {lex_s}
-  WHEN {lex} = 0 THEN {MODEL_ONLY_WEIGHT} * {model}
+  WHEN {lx} = 0 THEN {MODEL_ONLY_WEIGHT} * {model}
   ELSE {LEX_WEIGHT} * {lex_s} + {1 - LEX_WEIGHT:.4f} * {model}
 END"""
 
@@ -276,7 +287,7 @@ END"""
         h.update(RULES_VERSION.encode())
         h.update(self.lex.digest.encode())
         h.update(json.dumps(asdict(self.params), sort_keys=True).encode())
-        h.update(f"{LEX_WEIGHT},{MODEL_ONLY_WEIGHT},{POS_THRESHOLD},{NEG_THRESHOLD},{PLAIN_LEX}".encode())
+        h.update(f"{LEX_WEIGHT},{MODEL_ONLY_WEIGHT},{POS_THRESHOLD},{NEG_THRESHOLD},{PLAIN_LEX},{QUESTION_POSITIVE}".encode())
         if self.params.use_model:
             from qunkpi.classify.model import shipped_model
 

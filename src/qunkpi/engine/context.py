@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -31,6 +31,11 @@ class Ctx:
     staff_ids: list[str] = field(default_factory=list)  # stored (pseudonymised) ids treated as staff everywhere
     available: set[str] = field(default_factory=set)  # canonical tables with rows (+ "message_labels")
     cache: bool = True  # materialise shared blocks once per run (Ibis ``.cache()``: a temp table / Spark cache)
+    # Messages are read only within this many days around the asked periods: every catalog metric looks at
+    # most 30 days beyond a period (retention windows, 24 h replies, 14-day silence), so a run over the current
+    # month costs what the month costs, not what the whole history costs (incremental refresh, issue 9).
+    # None reads everything.
+    message_margin_days: int | None = 62
 
     _held: list[Any] = field(default_factory=list)
 
@@ -65,6 +70,11 @@ class Ctx:
         tbl = self.backend.table(name)
         if self.communities is not None and "community_id" in tbl.columns and name != "communities":
             tbl = tbl.filter(tbl.community_id.isin(self.communities))
+        if name == "messages" and self.message_margin_days is not None and self.periods:
+            margin = timedelta(days=self.message_margin_days)
+            lo = min(p.start for p in self.periods) - margin
+            hi = max(p.end for p in self.periods) + margin
+            tbl = tbl.filter((tbl.sent_at >= ibis.literal(lo)) & (tbl.sent_at < ibis.literal(hi)))
         return tbl
 
     def has(self, *names: str) -> bool:

@@ -557,7 +557,8 @@ def refreshed_target(old: float, ach: float | None, direction: str, unit: str, b
 
 
 def seasonal_factor(labels: list[str], values: list[float | None], month_label: str) -> tuple[float, str] | None:
-    """Same month last year vs the mean of the three months before it (None if the history lacks them)."""
+    """Same month last year vs the mean of the three months before it (None if the history lacks them or any of
+    those three months is empty)."""
     p = parse_period(month_label)
     ly = parse_period(f"{p.start.year - 1:04d}-{p.start.month:02d}")
     idx = {lab: i for i, lab in enumerate(labels)}
@@ -570,11 +571,11 @@ def seasonal_factor(labels: list[str], values: list[float | None], month_label: 
         q = q.previous()
         if q.label in idx and values[idx[q.label]] is not None:
             prior.append(values[idx[q.label]])
-    if v is None or len(prior) < 2:
+    # all three months before must have volume: zeros there mean the data (or the community) had not started,
+    # and a ramp-up must not pass for a season
+    if v is None or len(prior) < 3 or any(x is None or x <= 0 for x in prior):
         return None
     base = sum(x for x in prior if x is not None) / len(prior)
-    if base <= 0:
-        return None
     return v / base, ly.label
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 from qunkpi.catalog.impl import impl
 from qunkpi.engine.context import Ctx, ratio
+from qunkpi.engine.periods import Period
 
 KEYS = ["community_id", "period"]
 TOTAL = "__total__"
@@ -138,7 +139,7 @@ def open_rate_median(ctx: Ctx) -> ir.Table:
     return t.group_by(KEYS).aggregate(value=t.r.median())
 
 
-def quota_weeks(periods: list, as_of: datetime | None) -> pd.DataFrame:  # type: ignore[type-arg]
+def quota_weeks(periods: list[Period], as_of: datetime | None) -> pd.DataFrame:
     """ISO weeks counted for each period: Thursday in the period, Monday not after ``as_of``."""
     rows: list[tuple[str, datetime, datetime]] = []
     for p in periods:

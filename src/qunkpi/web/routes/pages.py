@@ -144,3 +144,15 @@ def appraisal_page(request: Request, user: CurrentUser, lang: Lang) -> HTMLRespo
 @router.get("/glossary", response_class=HTMLResponse)
 def glossary_page(request: Request, user: CurrentUser, lang: Lang) -> HTMLResponse:
     return render(request, "glossary.html", user, lang, {"page": "glossary"})
+
+
+FAVICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#14213d"/>'
+    '<path d="M7 23V13M13 23V9M19 23V15M25 23V6" stroke="#ffd43b" stroke-width="3" stroke-linecap="round"/></svg>'
+)
+
+
+@router.get("/favicon.svg")
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    return Response(FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})

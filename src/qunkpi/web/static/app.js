@@ -36,9 +36,13 @@
       });
   }
 
-  function chart(id, option) {
+  function chart(id, option, keepTitle) {
     var node = typeof id === 'string' ? document.getElementById(id) : id;
     if (!node || !option) return null;
+    if (!keepTitle && option.title && node.closest('.panel')) {  // the panel heading already names the chart
+      option = Object.assign({}, option, { title: { show: false } });
+      if (option.grid) option.grid = Object.assign({}, option.grid, { top: Math.max(24, option.grid.top - 16) });
+    }
     var c = echarts.init(node, null, { renderer: 'canvas' });
     c.setOption(option);
     node.dataset.rendered = '1';
@@ -59,7 +63,7 @@
   function deltaText(k) {
     if (k.delta == null) return '';
     var d = k.delta, u = k.unit;
-    var s = u === 'ratio' ? (d * 100).toFixed(1) + ' pp' : (Math.abs(d) >= 100 ? d.toFixed(0) : d.toFixed(2));
+    var s = u === 'ratio' ? (d * 100).toFixed(1) + ' pp' : (u === 'count' || Math.abs(d) >= 100 ? d.toFixed(0) : d.toFixed(2));
     return (d > 0 ? '▲ +' : d < 0 ? '▼ ' : '＝ ') + s;
   }
 
@@ -160,7 +164,7 @@
         var spark = el('div', { cls: 'spark', 'data-chart': 'spark' });
         var head = el('div', { cls: 'card-head' }, [
           el('a', { href: '/community/' + encodeURIComponent(c.community_id) + '?' + params.toString(), cls: 'cname', text: c.name }),
-          el('span', { cls: 'muted', text: ' ' + c.community_id + ' · ' + (c.purpose || '—') + ' · ' + (c.stage || '—') }),
+          el('span', { cls: 'muted', text: ' ' + c.community_id + ' · ' + c.purpose_text + ' · ' + c.stage_text }),
           el('span', { cls: 'alerts-count ' + (c.alert_count ? 'has' : ''), text: T.alerts + ': ' + (c.alert_count == null ? T.na : c.alert_count) })
         ]);
         var nsBox = el('div', { cls: 'ns' }, [
@@ -210,10 +214,13 @@
     var list = el('ul', { cls: 'alerts' });
     a.items.forEach(function (x) {
       var sev = x.severity || x.level || '';
+      var ev = (x.evidence || []).map(function (e) { return e.title + ': ' + e.total; }).join(' · ');
       list.appendChild(el('li', { cls: 'sev-' + sev }, [
-        el('strong', { text: (x.title || x.rule || x.metric || '') + ' ' }),
+        el('span', { cls: 'badge', text: sev }),
+        el('strong', { text: ' ' + (x.title || x.rule || x.metric || '') + ' ' }),
         el('span', { text: x.message || x.text || '' }),
-        x.action ? el('div', { cls: 'action', text: '→ ' + x.action }) : null
+        x.action ? el('div', { cls: 'action', text: '→ ' + x.action }) : null,
+        ev ? el('div', { cls: 'muted small', text: (lang === 'en' ? 'Rows behind it: ' : '依据：') + ev }) : null
       ]));
     });
     node.appendChild(list);
@@ -224,6 +231,7 @@
     var base = '/communities/' + encodeURIComponent(cid);
     api(base).then(function (d) {
       document.getElementById('community-title').textContent = d.community.name + ' · ' + d.period.label + (showCompare() ? '  vs  ' + d.previous.label : '');
+      note('community-sub', d.community.community_id + ' · ' + d.community.purpose_text + ' · ' + d.community.stage_text);
       note('plan-note', d.plan.reason || '');
       var ns = d.north_star;
       var card = document.getElementById('ns-card');
@@ -252,7 +260,7 @@
           { title: T.status, render: badge }
         ], f.metrics);
         f.metrics.filter(function (k) { return k.trend.some(function (v) { return v != null; }) && (k.benchmark || k.target || k.metric === ns.metric); })
-          .forEach(function (k) { var c = el('div', { cls: 'chart mini' }); grid.appendChild(c); chart(c, k.chart); });
+          .forEach(function (k) { var c = el('div', { cls: 'chart mini' }); grid.appendChild(c); chart(c, k.chart, true); });
       });
       if (d.waterfall.available) chart('waterfall-chart', d.waterfall.chart); else unavailable('waterfall-note', d.waterfall);
       if (d.sources.available) chart('sources-chart', d.sources.chart); else unavailable('sources-note', d.sources);
@@ -286,9 +294,12 @@
         var t = el('div');
         box.appendChild(t);
         node.appendChild(box);
+        if (l.reason) box.appendChild(el('p', { cls: 'muted na', text: l.reason }));
         if (l.rows.length) {
-          var cols = Object.keys(l.rows[0]).slice(0, 7).map(function (c) { return { title: c, key: c }; });
+          var cols = Object.keys(l.rows[0]).filter(function (c) { return c !== 'community_id' && c !== 'period'; }).slice(0, 7)
+            .map(function (c) { return { title: c, render: function (r) { var v = r[c]; return typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : (typeof v === 'string' && v.length > 19 ? v.slice(0, 19) : v); } }; });
           table(t, cols, l.rows.slice(0, 10));
+          if (l.count > 10) box.appendChild(el('p', { cls: 'muted small', text: (lang === 'en' ? 'First 10 of ' : '前 10 / 共 ') + l.count + (lang === 'en' ? '; download the CSV for all.' : ' 人，完整名单请下载 CSV。') }));
         }
       });
     });
