@@ -133,8 +133,12 @@ def main() -> None:
         with Workspace.open(ws_path, read_only=True) as ws:
             pdf = write_pdf_report(ws, period, tmp / "report.pdf")
         if shutil.which("pdftoppm"):
-            subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "2", str(pdf), str(a.out / "report_pdf_page")], check=True)
-            print("wrote", sorted(a.out.glob("report_pdf_page*.png")))
+            pages = tmp / "pages"
+            pages.mkdir()
+            subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "2", str(pdf), str(pages / "p")], check=True)
+            for i, png in enumerate(sorted(pages.glob("p*.png")), 1):  # pdftoppm pads the number to the page count
+                shutil.move(str(png), a.out / f"report_pdf_page-{i}.png")
+                print("wrote", a.out / f"report_pdf_page-{i}.png")
         else:
             print("pdftoppm not found (apt-get install poppler-utils) — PDF page screenshot skipped", file=sys.stderr)
     finally:

@@ -26,7 +26,9 @@ from types import ModuleType
 import pandas as pd
 import pytest
 
-from qunkpi.catalog.impl.engagement import burst_candidates, burst_starts
+import numpy as np
+
+from qunkpi.catalog.impl.engagement import burst_candidates, burst_starts, burst_stream, burst_triggers
 from qunkpi.engine.periods import parse_period
 from qunkpi.members.context import member_ctx
 from qunkpi.workspace import Workspace
@@ -175,7 +177,7 @@ def _burst_lab(ws: Workspace) -> None:
 def test_topic_bursts_boundaries_and_non_overlap(ews: Workspace) -> None:
     _burst_lab(ews)
     ctx = member_ctx(ews, [parse_period("2026-10-05")], ["b1"])
-    cand = ctx.backend.execute(burst_candidates(ctx))
+    cand = burst_candidates(ctx.backend.execute(burst_stream(ctx)))
     # T1: f1..f5 (f5 at exactly 60:00 counts) = 5 from b, c, d. f1: f2..f6 = 5 (≤ 11:10). f2, f3, f4: ≥ 5 followers
     # each; so does the filler n1 as a trigger (any countable message may trigger). f5 (11:00:00): f6 g1 g2 g3 g4
     # by d, b, c. T2: f6 g1..g4. H1 and h1..h5: only b and c → never.
@@ -200,3 +202,25 @@ def test_burst_starts_is_greedy_and_non_overlapping() -> None:
     # 11:30 inside; 12:00:02 is after → 3 bursts
     assert [str(x) for x in got.sent_at] == ["2026-10-05 10:00:00", "2026-10-05 11:00:01", "2026-10-05 12:00:02"]
     assert burst_starts(cand.iloc[0:0]).empty
+
+
+def _naive_triggers(times: list[int], eff: list[bool], sender: list[int], window: int) -> list[bool]:
+    """The definition, literally: O(n²)."""
+    out = []
+    for i, t in enumerate(times):
+        followers = [j for j in range(i + 1, len(times)) if eff[j] and times[j] <= t + window]
+        out.append(len(followers) >= 5 and len({sender[j] for j in followers}) >= 3)
+    return out
+
+
+def test_vectorised_triggers_match_the_definition() -> None:
+    rng = np.random.default_rng(11)
+    minute = 60 * 1_000_000_000
+    for _ in range(300):
+        n = int(rng.integers(1, 40))
+        times = np.sort(rng.integers(0, 240, n)) * minute  # 4 hours, minute resolution: many ties
+        eff = rng.random(n) < 0.7
+        sender = rng.integers(0, int(rng.integers(1, 5)), n)  # 1–4 senders: long runs and alternations
+        got = burst_triggers(times.astype(np.int64), eff, sender.astype(np.int64))
+        want = _naive_triggers(times.tolist(), eff.tolist(), sender.tolist(), 60 * minute)
+        assert got.tolist() == want

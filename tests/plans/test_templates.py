@@ -58,3 +58,13 @@ def test_workspace_templates_are_validated_all_at_once(tmp_path: Path) -> None:
     text = " | ".join(p.format() for p in e.value.problems)
     assert "gmvv" in text and "bad" in text and "nort_star" in text
     assert len(e.value.problems) == 3  # gmvv, no stage, the extra field (a schema error stops that template there)
+
+
+def test_docs_name_every_template_and_rule() -> None:
+    from qunkpi.alerts.model import RULES_FILE
+
+    doc = (Path(__file__).parents[2] / "docs" / "plans.md").read_text(encoding="utf-8")
+    tids = [t["id"] for p in TEMPLATES_DIR.glob("*.yaml") for t in yaml.safe_load(p.read_text(encoding="utf-8"))]
+    rids = [r["id"] for r in yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))]
+    missing = [i for i in [*tids, *rids] if f"`{i}`" not in doc]
+    assert missing == []

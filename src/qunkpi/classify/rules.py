@@ -49,7 +49,7 @@ SEP = "\x1f"
 
 # Sentiment combination (tuned on the training reviews' held-out split and the hand-written eval set).
 LEX_WEIGHT = 0.5  # weight of the lexicon score when the lexicon fired (chosen by leave-category-out accuracy)
-MODEL_ONLY_WEIGHT = 0.6  # damping of the model score when no lexicon word fired
+MODEL_ONLY_WEIGHT = 0.2  # model score weight when no lexicon word fired: below the label thresholds
 POS_THRESHOLD = 0.25
 NEG_THRESHOLD = 0.25
 PLAIN_LEX = 2.0  # lex ≤ −PLAIN_LEX makes a filler/spam message negative
@@ -78,6 +78,8 @@ class Label:
     text: str | None = None  # the redacted text the rules saw
     sentiment_hits: tuple[str, ...] = field(default_factory=tuple)
     model_score: float | None = None
+    polarity: str = "positive"  # binary: sign of polarity_score (for review-style benchmarks)
+    polarity_score: float = 0.0
 
     @property
     def is_effective(self) -> bool:
@@ -275,6 +277,15 @@ FROM (
 END"""
 
     @staticmethod
+    def polarity_sql(lex: str = "lex", model: str = "m") -> str:
+        """Binary polarity score (≥ 0 positive) for review-style benchmarks: no class rules, no neutral band."""
+        lex_s = f"({lex} / (1.0 + abs({lex})))"
+        return (
+            f"CASE WHEN {model} IS NULL THEN {lex_s} WHEN {lex} = 0 THEN {model} "
+            f"ELSE {LEX_WEIGHT} * {lex_s} + {1 - LEX_WEIGHT:.4f} * {model} END"
+        )
+
+    @staticmethod
     def sentiment_label_sql(score: str = "score") -> str:
         return (
             f"CASE WHEN {score} >= {POS_THRESHOLD} THEN 'positive' "
@@ -372,7 +383,7 @@ def classify_texts(
         con.execute("CREATE TEMP TABLE _qk_src AS SELECT * FROM _qk_src_view")
         label_text_table(con, rules, "_qk_src", "_qk_tl", explain=True)
         rows = con.execute(
-            "SELECT t.tid, t.cls_t, t.reason_t, t.sentiment, t.score, t.chars, s.text, t.hits, t.m "
+            "SELECT t.tid, t.cls_t, t.reason_t, t.sentiment, t.score, t.chars, s.text, t.hits, t.m, t.polarity_score "
             "FROM _qk_tl t JOIN _qk_src s USING (tid) ORDER BY t.tid"
         ).fetchall()
     finally:
@@ -387,6 +398,8 @@ def classify_texts(
             text=r[6],
             sentiment_hits=tuple(r[7] or ()),
             model_score=None if r[8] is None else round(float(r[8]), 4),
+            polarity="positive" if float(r[9]) >= 0 else "negative",
+            polarity_score=round(float(r[9]), 4),
         )
         for r in rows
     ]

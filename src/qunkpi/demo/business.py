@@ -166,8 +166,8 @@ def plan_activities(
         present = spells.present_at(start) & ~present_staff & (spells.kind == KIND_REGULAR)
         notified = max(1, int(present.sum() * rng.uniform(0.55, 0.95)))
         cost_range = {
-            "lottery": (300, 2000), "checkin": (500, 3000), "lecture": (800, 5000), "webinar": (1000, 4000),
-            "bounty": (200, 1000), "promotion": (0, 2500), "topic": (0, 200),
+            "lottery": (100, 800), "checkin": (100, 600), "lecture": (300, 1500), "webinar": (300, 1500),
+            "bounty": (100, 500), "promotion": (0, 800), "topic": (0, 100),
         }[kind]  # fmt: skip
         cost: float | None = round(float(rng.uniform(*cost_range)), 2)
         if kind == "topic" and rng.random() < 0.6:
@@ -391,16 +391,17 @@ def costs(c: Community, acts: list[Activity], w0: int, w1: int, rng: np.random.G
             prizes[lab] = prizes.get(lab, 0.0) + a.cost
     while month_start(y, m) < w1:
         lab = month_label(y, m)
+        # An operator runs several groups: each group carries a share of a salary, SCRM seats and ads.
         items: list[tuple[str, float]] = [
-            ("labor", float(rng.uniform(3000, 7000))),
-            ("tools", float(rng.choice([299.0, 499.0, 799.0]))),
+            ("labor", float(rng.uniform(800, 2000))),
+            ("tools", float(rng.choice([99.0, 199.0, 299.0]))),
         ]
         if lab in prizes:
             items.append(("prizes", prizes[lab]))
         if c.purpose == "sales" or c.stage_at(month_start(y, m)) == "startup" or rng.random() < 0.3:
-            items.append(("ads", float(rng.uniform(1500, 12000))))
+            items.append(("ads", float(rng.uniform(500, 2500))))
         if c.purpose == "content" and rng.random() < 0.5:
-            items.append(("content", float(rng.uniform(500, 3000))))
+            items.append(("content", float(rng.uniform(200, 1000))))
         for kind, amount in items:
             out["community_id"].append(c.community_id)
             out["month"].append(lab)

@@ -44,7 +44,7 @@ def trend_chart(kpi: dict[str, Any], periods: list[str], lang: str) -> dict[str,
     opt = _base(kpi["name"])
     opt.update(
         {
-            "grid": {"left": 50, "right": 60, "top": 40, "bottom": 30},
+            "grid": {"left": 50, "right": 60, "top": 48, "bottom": 30},
             "xAxis": {"type": "category", "data": periods, "axisLabel": {"fontSize": 10}},
             "yAxis": {"type": "value", "axisLabel": {"formatter": "{value}%" if unit == "ratio" else "{value}"}, "scale": True},
             "series": series,
@@ -132,7 +132,7 @@ def heatmap_chart(h: dict[str, Any], lang: str) -> dict[str, Any]:
             "grid": {"left": 50, "right": 20, "top": 40, "bottom": 70},
             "xAxis": {"type": "category", "data": h["hours"], "splitArea": {"show": True}},
             "yAxis": {"type": "category", "data": h["weekdays"], "splitArea": {"show": True}},
-            "visualMap": {"min": 0, "max": mx, "calculable": True, "orient": "horizontal", "left": "center", "bottom": 0, "itemHeight": 120},
+            "visualMap": {"min": 0, "max": mx, "calculable": False, "orient": "horizontal", "left": "center", "bottom": 0, "itemHeight": 120, "text": [str(mx), "0"]},
             "series": [{"name": tr("消息数", "messages", lang), "type": "heatmap", "data": h["cells"], "label": {"show": False}}],
         }
     )
@@ -187,8 +187,12 @@ def funnel_chart(funnel: list[dict[str, Any]], lang: str) -> dict[str, Any]:
             "width": "80%",
             "top": 40,
             "bottom": 10,
-            "label": {"show": True, "position": "inside", "formatter": "{b}\n{c}"},
-            "data": [{"name": f["stage"], "value": f["value"]} for f in funnel],
+            "minSize": "30%",
+            "label": {"show": True, "position": "inside", "color": "#fff", "fontSize": 12},
+            "data": [
+                {"name": f"{f['stage']}  {f['value']:,.0f}" + (f"（{f['rate'] * 100:.1f}%）" if f.get("rate") is not None else ""), "value": f["value"]}
+                for f in funnel
+            ],
         }
     ]
     return opt
@@ -224,7 +228,7 @@ def cohort_chart(c: dict[str, Any], lang: str) -> dict[str, Any]:
             "grid": {"left": 80, "right": 20, "top": 40, "bottom": 70},
             "xAxis": {"type": "category", "data": [str(o) for o in c.get("offsets", [])]},
             "yAxis": {"type": "category", "data": [str(x) for x in c.get("cohorts", [])]},
-            "visualMap": {"min": 0, "max": 100, "orient": "horizontal", "left": "center", "bottom": 0, "itemHeight": 120},
+            "visualMap": {"min": 0, "max": 100, "orient": "horizontal", "left": "center", "bottom": 0, "itemHeight": 120, "text": ["100%", "0"]},
             "series": [{"type": "heatmap", "data": cells, "label": {"show": True, "fontSize": 9}}],
         }
     )

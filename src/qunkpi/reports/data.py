@@ -717,7 +717,19 @@ class ReportData:
             ("share_users", tr("分享", "shared", lang)),
             ("reads_from_share", tr("分享带来的阅读", "read from shares", lang)),
         ]
-        funnel = [{"stage": name, "value": float(posts[k].fillna(0).sum()) if len(posts) else 0.0} for k, name in funnel_keys]
+        # the funnel needs the first stage: posts with a delivery count (articles; videos and lives have none)
+        fp = posts[posts["delivered"].notna()] if len(posts) else posts
+        funnel: list[dict[str, Any]] = []
+        prev: float | None = None
+        for k, name in funnel_keys:
+            v = float(fp[k].fillna(0).sum()) if len(fp) else 0.0
+            funnel.append({"stage": name, "value": v, "rate": (v / prev) if prev else None})
+            prev = v
+        funnel_note = tr(
+            f"漏斗只统计有送达数的 {len(fp)} 篇内容（视频、直播没有送达数）",
+            f"the funnel counts the {len(fp)} posts with a delivery count (videos and lives have none)",
+            lang,
+        )
         followers: dict[str, Any] = not_available("缺少粉丝日数据（account_daily 表为空）", "no follower data (account_daily is empty)", lang)
         if self.has_rows("account_daily"):
             fd = self.sql(
@@ -728,7 +740,7 @@ class ReportData:
                 [period.start.date(), period.end.date(), accts],
             )
             followers = {"available": True, "rows": records(fd)}
-        return {"available": True, "period": _period_json(period), "accounts": accts, "posts": rows, "funnel": funnel, "followers": followers}
+        return {"available": True, "period": _period_json(period), "accounts": accts, "posts": rows, "funnel": funnel, "funnel_note": funnel_note, "followers": followers}
 
     # -- appraisal ---------------------------------------------------------------------------------
     def appraisal(self, period: Period, lang: str) -> dict[str, Any]:

@@ -37,6 +37,8 @@ class MetricSettings(BaseModel):
     member_score_weights: tuple[float, float, float] = Field(
         (1.0, 1.0, 1.0), description="Weights of interactions, active days and text volume in member_score"
     )
+    weekly_article_quota: int = Field(5, description="Articles an official account should publish per week (seed 004)")
+    weekly_video_quota: int = Field(3, description="Videos a Channels account should publish per week (seed 004)")
 
 
 class PlanSettings(BaseModel):
@@ -96,6 +98,8 @@ exempt_phrases = ["谢谢", "好的", "OK", "收到"]
 
 [metrics]
 silent_days = 14
+weekly_article_quota = 5
+weekly_video_quota = 3
 
 [plans]
 baseline_periods = 3

@@ -256,34 +256,69 @@ def activity_participation_rate_by_activity(ctx: Ctx) -> ir.Table:
 
 
 # -- topic bursts -----------------------------------------------------------------------------------------------
-def burst_candidates(ctx: Ctx) -> ir.Table:
-    """Every countable message (staff or member) followed within 60 minutes by ≥ 5 effective member
-    messages from ≥ 3 distinct members: (community_id, message_id, sent_at, followers, members).
-
-    "Followed" = later in the order (sent_at, message_id) and sent_at ≤ trigger + 60 min. The band join is
-    made an equi-join on (community, hour bucket): a follower lies in the trigger's bucket or the next one.
-    """
-    end = max(p.end for p in ctx.periods)
+def burst_stream(ctx: Ctx) -> ir.Table:
+    """Every countable message up to the last period's end (+ 60 min for followers), in timeline order
+    (community, sent_at, message_id), with ``eff`` = effective member message. The one query of topic_bursts."""
+    end = ibis.literal(max(p.end for p in ctx.periods)) + ibis.interval(minutes=BURST_WINDOW_MIN)
     m = ctx.messages
-    m = m.filter(m.sent_at < ibis.literal(end))
-    hour = 3600
-    m = m.select("community_id", "message_id", "sent_at", b=(m.sent_at.epoch_seconds() // hour).cast("int64"))
-    trig = m.union(m.mutate(b=m.b + 1))
-    e = effective_member_messages(ctx)
-    e = e.filter(e.sent_at < ibis.literal(end) + ibis.interval(minutes=BURST_WINDOW_MIN))
-    e = e.select(
-        e_comm=e.community_id, e_id=e.message_id, e_at=e.sent_at, e_sender=e.sender_id,
-        e_b=(e.sent_at.epoch_seconds() // hour).cast("int64"),
-    )
-    j = trig.join(e, [trig.community_id == e.e_comm, trig.b == e.e_b])
-    j = j.filter(
-        (j.e_at <= j.sent_at + ibis.interval(minutes=BURST_WINDOW_MIN))
-        & ((j.e_at > j.sent_at) | ((j.e_at == j.sent_at) & (j.e_id > j.message_id)))
-    )
-    g = j.group_by(["community_id", "message_id", "sent_at"]).aggregate(
-        followers=j.e_id.nunique(), members=j.e_sender.nunique()
-    )
-    return g.filter((g.followers >= BURST_MIN_MESSAGES) & (g.members >= BURST_MIN_MEMBERS))
+    m = m.filter(m.sent_at <= end)
+    eff = ~m.is_staff_person & m.is_effective.fill_null(False)
+    m = m.select("community_id", "message_id", "sent_at", "sender_id", eff=eff)
+    return m.order_by(["community_id", "sent_at", "message_id"])
+
+
+def burst_triggers(times: np.ndarray, eff: np.ndarray, sender: np.ndarray) -> np.ndarray:
+    """For one community's ordered stream: which messages are followed within 60 min (≤) by ≥ 5 effective
+    member messages from ≥ 3 distinct members ("followed" = later in the stream order). Vectorised, exact.
+
+    ``times``: int64 nanoseconds (non-decreasing); ``eff``: bool; ``sender``: int codes. Followers of message i
+    are the effective messages at stream positions > i with time ≤ times[i] + 60 min: index range [f, r] of the
+    effective sub-stream. Their count is r − f + 1. Distinct senders ≥ 3 is decided on *runs* (maximal blocks of
+    one sender) of the effective sub-stream: the second sender starts the run after f's run (r1 + 1); while runs
+    only alternate between those two senders, run k repeats the sender of run k − 2, so the third sender's first
+    message starts the first run k > r1 + 1 whose sender differs from run k − 2's. That run is found for every
+    i at once with a reverse running minimum.
+    """
+    n = len(times)
+    out = np.zeros(n, dtype=bool)
+    pos = np.flatnonzero(eff)
+    if len(pos) < BURST_MIN_MESSAGES:
+        return out
+    te, se = times[pos], sender[pos]
+    window = np.int64(BURST_WINDOW_MIN * 60 * 1_000_000_000)
+    f = np.searchsorted(pos, np.arange(n), side="right")  # first follower (index into the effective stream)
+    r = np.searchsorted(te, times + window, side="right") - 1  # last follower within the window
+    count = r - f + 1
+    new_run = np.r_[True, se[1:] != se[:-1]]
+    run_id = np.cumsum(new_run) - 1
+    run_start = np.flatnonzero(new_run)
+    nr = len(run_start)
+    run_sender = se[run_start]
+    alternates = np.zeros(nr, dtype=bool)
+    alternates[2:] = run_sender[2:] == run_sender[:-2]
+    ks = np.where(alternates, nr, np.arange(nr))
+    next_new = np.minimum.accumulate(ks[::-1])[::-1]  # first k' ≥ k that brings a sender new to its two neighbours
+    m = len(pos)
+    r1 = run_id[np.minimum(f, m - 1)]
+    k3 = np.where(r1 + 2 < nr, next_new[np.minimum(r1 + 2, nr - 1)], nr)
+    third = np.where(k3 < nr, run_start[np.minimum(k3, nr - 1)], m)  # first message of the third sender
+    out = (count >= BURST_MIN_MESSAGES) & (f < m) & (third <= r)
+    return out
+
+
+def burst_candidates(stream: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``burst_stream`` that qualify as burst triggers (before non-overlap is applied)."""
+    if stream.empty:
+        return stream.assign(sent_at=pd.Series(dtype="datetime64[us]"))[["community_id", "message_id", "sent_at"]]
+    times = stream["sent_at"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    eff = stream["eff"].to_numpy(dtype=bool)
+    codes = pd.factorize(stream["sender_id"])[0].astype(np.int64)
+    comm = stream["community_id"].to_numpy()
+    bounds = np.flatnonzero(np.r_[True, comm[1:] != comm[:-1], True])
+    mask = np.zeros(len(stream), dtype=bool)
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        mask[a:b] = burst_triggers(times[a:b], eff[a:b], codes[a:b])
+    return stream.loc[mask, ["community_id", "message_id", "sent_at"]].reset_index(drop=True)
 
 
 def burst_starts(candidates: pd.DataFrame) -> pd.DataFrame:
@@ -298,7 +333,7 @@ def burst_starts(candidates: pd.DataFrame) -> pd.DataFrame:
     window = np.timedelta64(BURST_WINDOW_MIN, "m")
     if candidates.empty:
         return pd.DataFrame({"community_id": pd.Series(dtype="string"), "sent_at": pd.Series(dtype="datetime64[us]")})
-    df = candidates.sort_values(["community_id", "sent_at", "message_id"], kind="stable")
+    df = candidates.sort_values(["community_id", "sent_at"], kind="stable")
     for comm, grp in df.groupby("community_id", sort=True):
         times = grp["sent_at"].to_numpy(dtype="datetime64[us]")
         i = 0
@@ -312,8 +347,7 @@ def burst_starts(candidates: pd.DataFrame) -> pd.DataFrame:
 def topic_bursts(ctx: Ctx) -> ir.Table:
     """Bursts are found on each community's whole timeline (up to the last period's end) and counted in the
     period of their trigger message, so a month equals the sum of its days."""
-    cand = ctx.backend.execute(burst_candidates(ctx))
-    starts = burst_starts(cand)
+    starts = burst_starts(burst_candidates(ctx.backend.execute(burst_stream(ctx))))
     out: list[dict[str, Any]] = []
     for p in ctx.periods:
         s, e = np.datetime64(p.start, "us"), np.datetime64(p.end, "us")

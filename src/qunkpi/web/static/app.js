@@ -8,6 +8,12 @@
   var lang = body.dataset.lang;
   var params = new URLSearchParams(location.search);
   var charts = [];
+  var COLS = lang === 'en' ? {} : {
+    member_id: '成员', joined_at: '入群时间', tenure_days: '在群天数', last_message_at: '最后发言', silent_days: '沉默窗口(天)',
+    effective_messages: '有效消息', active_days: '活跃天数', chars: '字数', answers_shares: '回答/分享', pr_messages: '消息百分位',
+    pr_days: '天数百分位', member_score: '活跃分', effective_before: '此前有效消息', last_effective_at: '最后有效发言',
+    days_since_last_message: '距最后发言(天)', staff_id: '员工'
+  };
 
   function el(tag, attrs, children) {
     var e = document.createElement(tag);
@@ -297,7 +303,7 @@
         if (l.reason) box.appendChild(el('p', { cls: 'muted na', text: l.reason }));
         if (l.rows.length) {
           var cols = Object.keys(l.rows[0]).filter(function (c) { return c !== 'community_id' && c !== 'period'; }).slice(0, 7)
-            .map(function (c) { return { title: c, render: function (r) { var v = r[c]; return typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : (typeof v === 'string' && v.length > 19 ? v.slice(0, 19) : v); } }; });
+            .map(function (c) { return { title: COLS[c] || c, render: function (r) { var v = r[c]; return typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : (typeof v === 'string' && v.length > 19 ? v.slice(0, 19) : v); } }; });
           table(t, cols, l.rows.slice(0, 10));
           if (l.count > 10) box.appendChild(el('p', { cls: 'muted small', text: (lang === 'en' ? 'First 10 of ' : '前 10 / 共 ') + l.count + (lang === 'en' ? '; download the CSV for all.' : ' 人，完整名单请下载 CSV。') }));
         }
@@ -310,7 +316,7 @@
     api('/content').then(function (c) {
       if (!c.available) { unavailable('content-note', c); return; }
       note('period-label', c.period.label);
-      note('content-note', (lang === 'en' ? 'Accounts: ' : '账号：') + c.accounts.join(', '));
+      note('content-note', (lang === 'en' ? 'Accounts: ' : '账号：') + c.accounts.join(', ') + ' · ' + c.funnel_note);
       chart('funnel-chart', c.funnel_chart);
       if (c.followers.available && c.followers.chart) chart('followers-chart', c.followers.chart); else unavailable('followers-note', c.followers.available ? { reason: T.nodata } : c.followers);
       table('posts-table', [
@@ -333,7 +339,7 @@
       if (!a.available) { unavailable('appraisal-note', a); return; }
       if (!a.rows.length) { note('appraisal-note', T.nodata); return; }
       var cols = Object.keys(a.rows[0]).filter(function (k) { return typeof a.rows[0][k] !== 'object' || a.rows[0][k] === null; })
-        .map(function (k) { return { title: k, render: function (r) { var v = r[k]; return typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : v; } }; });
+        .map(function (k) { return { title: COLS[k] || k, render: function (r) { var v = r[k]; return typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : v; } }; });
       table('appraisal-table', cols, a.rows);
     }).catch(function (e) { note('appraisal-note', T.error + ': ' + e.message); });
   }
