@@ -36,27 +36,136 @@ from qunkpi.classify.model import shipped_model  # noqa: E402
 from qunkpi.classify.pii import redact_array  # noqa: E402
 from qunkpi.workspace import Workspace  # noqa: E402
 
-PRODUCTS = ["奶粉", "纸尿裤", "面膜", "精华", "车厘子", "橙子", "蛋白粉", "课程", "护手霜", "猫粮", "辅食机", "绘本", "防晒霜", "洗发水", "牛排"]
+PRODUCTS = [
+    "奶粉",
+    "纸尿裤",
+    "面膜",
+    "精华",
+    "车厘子",
+    "橙子",
+    "蛋白粉",
+    "课程",
+    "护手霜",
+    "猫粮",
+    "辅食机",
+    "绘本",
+    "防晒霜",
+    "洗发水",
+    "牛排",
+]
 PEOPLE = ["宝宝", "孩子", "我家娃", "老公", "我妈", "闺女", "儿子", "小区邻居", "同事"]
-FILLER = ["收到", "收到！", "好的", "好的👌", "谢谢老师", "谢谢老师🙏", "[强]", "[强][强]", "1", "+1", "666", "哈哈哈", "哈哈哈哈😂",
-          "嗯嗯", "早安", "早上好☀️", "晚安🌙", "ok", "OK👍", "好滴", "辛苦了", "[捂脸]", "👍👍", "😂😂😂", "好的谢谢", "收到，谢谢"]
-Q = ["请问{p}什么时候发货？", "{p}还有货吗", "有没有人用过这个{p}", "这个{p}怎么用啊", "{n}号的直播几点开始", "{p}和上次那款有什么区别？",
-     "有没有人知道这个怎么退款", "求个{p}的链接", "{who}最近总是夜醒怎么办", "为什么我的订单{n}天了还没到？", "能不能开发票", "大家{p}都在哪买的"]
-CHAT = ["今天{who}{act}，{feel}", "我家{p}用了{n}天了，{feel}", "{who}{act}{tail}", "刚到家，{act}{tail}", "我也不知道为什么{act}",
-        "昨天忘记打卡了{tail}", "{p}收到了，{feel}", "周末{act}，{feel}", "听老师这么一说，{feel}", "{who}说{p}{feel}"]
-ACT = ["去公园玩了一下午", "吃了半碗饭", "学会了翻身", "第一次自己睡", "在家做了蛋糕", "跑了{n}公里", "刚开完会", "排队排了{n}分钟",
-       "把{p}拆开了", "又熬夜了"]
-FEEL = ["挺开心的", "感觉还不错", "有点累", "太失望了", "真的很好用", "一言难尽", "买贵了", "还行吧", "效果很明显", "不太好用",
-        "特别满意", "有点担心", "心情特别好", "非常失望，再也不买了", "没想到这么快"]
+FILLER = [
+    "收到",
+    "收到！",
+    "好的",
+    "好的👌",
+    "谢谢老师",
+    "谢谢老师🙏",
+    "[强]",
+    "[强][强]",
+    "1",
+    "+1",
+    "666",
+    "哈哈哈",
+    "哈哈哈哈😂",
+    "嗯嗯",
+    "早安",
+    "早上好☀️",
+    "晚安🌙",
+    "ok",
+    "OK👍",
+    "好滴",
+    "辛苦了",
+    "[捂脸]",
+    "👍👍",
+    "😂😂😂",
+    "好的谢谢",
+    "收到，谢谢",
+]
+Q = [
+    "请问{p}什么时候发货？",
+    "{p}还有货吗",
+    "有没有人用过这个{p}",
+    "这个{p}怎么用啊",
+    "{n}号的直播几点开始",
+    "{p}和上次那款有什么区别？",
+    "有没有人知道这个怎么退款",
+    "求个{p}的链接",
+    "{who}最近总是夜醒怎么办",
+    "为什么我的订单{n}天了还没到？",
+    "能不能开发票",
+    "大家{p}都在哪买的",
+]
+CHAT = [
+    "今天{who}{act}，{feel}",
+    "我家{p}用了{n}天了，{feel}",
+    "{who}{act}{tail}",
+    "刚到家，{act}{tail}",
+    "我也不知道为什么{act}",
+    "昨天忘记打卡了{tail}",
+    "{p}收到了，{feel}",
+    "周末{act}，{feel}",
+    "听老师这么一说，{feel}",
+    "{who}说{p}{feel}",
+]
+ACT = [
+    "去公园玩了一下午",
+    "吃了半碗饭",
+    "学会了翻身",
+    "第一次自己睡",
+    "在家做了蛋糕",
+    "跑了{n}公里",
+    "刚开完会",
+    "排队排了{n}分钟",
+    "把{p}拆开了",
+    "又熬夜了",
+]
+FEEL = [
+    "挺开心的",
+    "感觉还不错",
+    "有点累",
+    "太失望了",
+    "真的很好用",
+    "一言难尽",
+    "买贵了",
+    "还行吧",
+    "效果很明显",
+    "不太好用",
+    "特别满意",
+    "有点担心",
+    "心情特别好",
+    "非常失望，再也不买了",
+    "没想到这么快",
+]
 TAIL = ["😂", "🙏", "[捂脸]", "", "", "～", "！", "。", "[呲牙]", "哈哈"]
-CHECKIN = ["今日{n}公里✅ 用时{m}分", "打卡第{n}天", "Day {n} 完成", "#打卡 早餐：燕麦+鸡蛋", "今天背了{n}个单词", "体重{w}kg 打卡",
-           "第{n}天，坚持就是胜利"]
-SHARE = ["https://mp.weixin.qq.com/s/{h} 这篇讲{p}的文章写得很好", "分享一个{p}的使用心得：先{act}，再{act}，坚持了{n}天，{feel}，推荐给大家参考一下",
-         "给大家整理了一下这周直播的重点：第一，{p}要看成分；第二，{who}的作息要规律；第三，有问题及时在群里问老师"]
-SPAM = ["加微{h}领取{p}优惠", "需要{p}的姐妹私我，价格美丽", "宝妈兼职，日结{n}元，有意者私聊", "本人代理{p}，拿货价超低",
-        "https://s.tb.cn/{h} 限时秒杀{p}，券后{n}元"]
-PII = ["我电话13{d}，快递到了打我", "订单号 2024{d}{n} 麻烦查一下", "我的邮箱 user{n}@qq.com", "+86 138 {n4} {m4} 找我",
-       "卡号 6222{d}{n} 尾号那个"]
+CHECKIN = [
+    "今日{n}公里✅ 用时{m}分",
+    "打卡第{n}天",
+    "Day {n} 完成",
+    "#打卡 早餐：燕麦+鸡蛋",
+    "今天背了{n}个单词",
+    "体重{w}kg 打卡",
+    "第{n}天，坚持就是胜利",
+]
+SHARE = [
+    "https://mp.weixin.qq.com/s/{h} 这篇讲{p}的文章写得很好",
+    "分享一个{p}的使用心得：先{act}，再{act}，坚持了{n}天，{feel}，推荐给大家参考一下",
+    "给大家整理了一下这周直播的重点：第一，{p}要看成分；第二，{who}的作息要规律；第三，有问题及时在群里问老师",
+]
+SPAM = [
+    "加微{h}领取{p}优惠",
+    "需要{p}的姐妹私我，价格美丽",
+    "宝妈兼职，日结{n}元，有意者私聊",
+    "本人代理{p}，拿货价超低",
+    "https://s.tb.cn/{h} 限时秒杀{p}，券后{n}元",
+]
+PII = [
+    "我电话13{d}，快递到了打我",
+    "订单号 2024{d}{n} 麻烦查一下",
+    "我的邮箱 user{n}@qq.com",
+    "+86 138 {n4} {m4} 找我",
+    "卡号 6222{d}{n} 尾号那个",
+]
 
 
 def _fill(t: str, rng: random.Random) -> str:
@@ -85,7 +194,15 @@ def synth_messages(n: int, communities: int = 200, seed: int = 7, unique: bool =
         size=n,
         p=[0.24, 0.13, 0.33, 0.06, 0.04, 0.015, 0.01, 0.08, 0.06, 0.015, 0.02],
     )
-    pools = {"filler": FILLER, "q": Q, "chat": CHAT, "checkin": CHECKIN, "share": SHARE, "spam": SPAM, "pii": PII}
+    pools = {
+        "filler": FILLER,
+        "q": Q,
+        "chat": CHAT,
+        "checkin": CHECKIN,
+        "share": SHARE,
+        "spam": SPAM,
+        "pii": PII,
+    }
     texts: list[str | None] = []
     types: list[str] = []
     for i, k in enumerate(kinds):
@@ -134,14 +251,16 @@ def load_workspace_messages(path: Path) -> pa.Table:
     with Workspace.open(path, read_only=True) as ws:
         return ws.con.execute(
             "SELECT message_id, community_id, sender_id, sent_at, msg_type, text, reply_to, recalled FROM messages"
-        ).fetch_arrow_table()
+        ).to_arrow_table()
 
 
 def build_workspace(tmp: Path, msgs: pa.Table) -> Workspace:
     ws = Workspace.init(tmp / "ws")
     con = ws.con
     con.register("_bench_msgs", msgs)
-    con.execute("INSERT INTO messages SELECT message_id, community_id, sender_id, sent_at, msg_type, text, reply_to, recalled, NULL FROM _bench_msgs")
+    con.execute(
+        "INSERT INTO messages SELECT message_id, community_id, sender_id, sent_at, msg_type, text, reply_to, recalled, NULL FROM _bench_msgs"
+    )
     con.unregister("_bench_msgs")
     con.execute(
         """INSERT INTO members SELECT DISTINCT community_id, sender_id, TIMESTAMP '2024-12-01', NULL, NULL, NULL,
@@ -157,8 +276,16 @@ def timed(label: str, fn, n: int, cores: int, results: dict) -> object:  # type:
     out = fn()
     dt = time.perf_counter() - t0
     rate = n / dt
-    results[label] = {"seconds": round(dt, 3), "messages_per_s": round(rate), "per_core": round(rate / cores), "cores": cores}
-    print(f"{label:<48} {dt:8.2f} s  {rate:>12,.0f} msg/s  ({rate / cores:,.0f} per core, {cores} thread(s))", flush=True)
+    results[label] = {
+        "seconds": round(dt, 3),
+        "messages_per_s": round(rate),
+        "per_core": round(rate / cores),
+        "cores": cores,
+    }
+    print(
+        f"{label:<48} {dt:8.2f} s  {rate:>12,.0f} msg/s  ({rate / cores:,.0f} per core, {cores} thread(s))",
+        flush=True,
+    )
     return out
 
 
@@ -172,13 +299,20 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     t = time.perf_counter()
-    msgs = load_workspace_messages(args.workspace) if args.workspace else synth_messages(args.n, unique=args.unique)
+    msgs = (
+        load_workspace_messages(args.workspace)
+        if args.workspace
+        else synth_messages(args.n, unique=args.unique)
+    )
     n = msgs.num_rows
     texts = msgs.column("text")
     n_text = n - texts.null_count
     distinct = len(pa.compute.unique(texts))
-    print(f"{n:,} messages ({n_text:,} with text, {distinct:,} distinct texts = {distinct / max(n_text, 1):.0%}), "
-          f"prepared in {time.perf_counter() - t:.1f}s; cpu count {os.cpu_count()}", flush=True)
+    print(
+        f"{n:,} messages ({n_text:,} with text, {distinct:,} distinct texts = {distinct / max(n_text, 1):.0%}), "
+        f"prepared in {time.perf_counter() - t:.1f}s; cpu count {os.cpu_count()}",
+        flush=True,
+    )
     results: dict[str, dict] = {"n": {"messages": n, "with_text": n_text, "distinct_texts": distinct}}  # type: ignore[dict-item]
 
     redacted = timed("redact_array (PII), 1 thread", lambda: redact_array(texts, threads=1), n, 1, results)
@@ -193,13 +327,31 @@ def main(argv: list[str] | None = None) -> int:
         for threads in [int(x) for x in args.threads.split(",") if x]:
             ws.con.execute(f"SET threads = {threads}")
             ws.settings.classification.sentiment_model = False
-            summary = timed(f"classify (classes + lexicon sentiment), {threads}T", lambda: classify_workspace(ws, full=True), n, threads, results)
+            summary = timed(
+                f"classify (classes + lexicon sentiment), {threads}T",
+                lambda: classify_workspace(ws, full=True),
+                n,
+                threads,
+                results,
+            )
             ws.settings.classification.sentiment_model = True
-            timed(f"classify with model sentiment, {threads}T", lambda: classify_workspace(ws, full=True), n, threads, results)
+            timed(
+                f"classify with model sentiment, {threads}T",
+                lambda: classify_workspace(ws, full=True),
+                n,
+                threads,
+                results,
+            )
         print("  classes:", {k[4:]: v for k, v in summary.items() if k.startswith("cls_")})  # type: ignore[union-attr]
         model = shipped_model()
         text_only = pa.compute.filter(redacted, pa.compute.is_valid(redacted))
-        timed("model sentiment alone (numpy), per text", lambda: model.score(text_only), len(text_only), 1, results)
+        timed(
+            "model sentiment alone (numpy), per text",
+            lambda: model.score(text_only),
+            len(text_only),
+            1,
+            results,
+        )
         ws.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

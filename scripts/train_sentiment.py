@@ -53,7 +53,7 @@ def split(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     rng = np.random.default_rng(SEED)
     hold = np.zeros(len(df), dtype=bool)
     for _, idx in df.groupby(["cat", "label"]).indices.items():
-        k = int(round(len(idx) * HOLDOUT_SHARE))
+        k = round(len(idx) * HOLDOUT_SHARE)
         hold[rng.choice(idx, size=k, replace=False)] = True
     return df[~hold].reset_index(drop=True), df[hold].reset_index(drop=True)
 
@@ -123,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bits", type=int, default=20)
     ap.add_argument("--max-n", type=int, default=3)
     ap.add_argument("--c", type=float, default=8.0)
-    ap.add_argument("--experiment", action="store_true", help="compare settings by leave-one-category-out accuracy")
+    ap.add_argument(
+        "--experiment", action="store_true", help="compare settings by leave-one-category-out accuracy"
+    )
     args = ap.parse_args(argv)
 
     df = load(args.data)
@@ -144,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     model = fit(train.review.tolist(), train.label.to_numpy(), args.bits, args.max_n, args.c)
     acc = accuracy(model, hold.review.tolist(), hold.label.to_numpy())
     per_cat = {
-        str(cat): round(accuracy(model, g.review.tolist(), g.label.to_numpy()), 4) for cat, g in hold.groupby("cat")
+        str(cat): round(accuracy(model, g.review.tolist(), g.label.to_numpy()), 4)
+        for cat, g in hold.groupby("cat")
     }
     meta = {
         "trained_on": f"{args.data.name} minus {','.join(EXCLUDED_CATS)}; {len(train)} reviews",

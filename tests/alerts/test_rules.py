@@ -14,7 +14,7 @@ import pytest
 import yaml
 from tests.plans.builder import build_g, community, insert
 
-from qunkpi.alerts import evaluate_alerts, load_rules, persistence_periods, review
+from qunkpi.alerts import evaluate_alerts, load_rules, persistence_periods, persistence_windows, review
 from qunkpi.alerts.model import RULES_FILE, RuleSet
 from qunkpi.engine.periods import Period, parse_period
 from qunkpi.errors import ValidationFailed
@@ -94,6 +94,22 @@ def test_two_weeks_running_means_the_last_two_complete_iso_weeks() -> None:
     # October 2026 ends Saturday 31st: the week of 26 Oct ends 2 Nov (after the period) → W42 and W43
     assert [p.label for p in persistence_periods(parse_period("2026-10"), "week", 2)] == ["2026-W42", "2026-W43"]
     assert [p.label for p in persistence_periods(parse_period("2026-W43"), "week", 2)] == ["2026-W42", "2026-W43"]
+
+
+def test_persistence_windows_of_a_month_and_a_week() -> None:
+    # runs of two complete ISO weeks whose second week ends inside October 2026: W40 (ends Oct 5) … W43 (ends Oct 26)
+    runs = [[q.label for q in w] for w in persistence_windows(parse_period("2026-10"), "week", 2)]
+    assert runs == [["2026-W42", "2026-W43"], ["2026-W41", "2026-W42"], ["2026-W40", "2026-W41"], ["2026-W39", "2026-W40"]]
+    assert [[q.label for q in w] for w in persistence_windows(parse_period("2026-W43"), "week", 2)] == [["2026-W42", "2026-W43"]]
+
+
+def test_a_shrinking_fortnight_in_mid_month_fires_for_the_month(aws: Workspace) -> None:
+    vals = {("serv1", "2026-W40", "net_growth_rate"): -0.03, ("serv1", "2026-W41", "net_growth_rate"): -0.01,
+            ("serv1", "2026-W42", "net_growth_rate"): 0.02, ("serv1", "2026-W43", "net_growth_rate"): 0.01}
+    got = evaluate_alerts(aws, "2026-10", rules=rules(aws, "net_growth_negative_2w"), source=source_of(vals))
+    assert [a.series for a in got] == [[("2026-W40", -0.03), ("2026-W41", -0.01)]]
+    # the same weeks seen from the week W43 (its own fortnight W42–W43 grew): quiet
+    assert evaluate_alerts(aws, "2026-W43", rules=rules(aws, "net_growth_negative_2w"), source=source_of(vals)) == []
 
 
 @pytest.mark.parametrize(("w42", "w43", "fires"), [(-0.01, -0.02, True), (-0.01, 0.0, False), (0.01, -0.02, False)])
@@ -201,3 +217,17 @@ def test_growth_rules_through_the_engine(ws: Workspace) -> None:
     assert sorted(r[0] for r in ng.evidence[0].rows) == ["c00", "c01"]  # leavers of those two weeks
     assert found[("g2", "churn_critical")].severity == "critical"
     assert found[("g2", "churn_critical")].members == 8  # members_end: 10 − 2
+
+
+def test_a_failing_metric_does_not_hide_the_other_alerts(aws: Workspace) -> None:
+    good = source_of({("serv1", "2026-10", "churn_rate"): 0.2})
+
+    def flaky(periods, metrics, communities):  # type: ignore[no-untyped-def]
+        if "silent_ratio" in metrics:
+            raise RuntimeError("boom")
+        return good(periods, metrics, communities)
+
+    notes: list[str] = []
+    got = evaluate_alerts(aws, "2026-10", rules=rules(aws, "churn_critical", "silent_high"), source=flaky, problems=notes)
+    assert [a.rule_id for a in got] == ["churn_critical"]
+    assert len(notes) == 1 and "silent_ratio" in notes[0] and "boom" in notes[0]

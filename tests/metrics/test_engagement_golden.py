@@ -23,10 +23,9 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pandas as pd
 import pytest
-
-import numpy as np
 
 from qunkpi.catalog.impl.engagement import burst_candidates, burst_starts, burst_stream, burst_triggers
 from qunkpi.engine.periods import parse_period

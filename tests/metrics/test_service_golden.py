@@ -161,3 +161,17 @@ def test_service_clock_across_nights(hours: str | None, t1: str, t2: str, expect
 def test_normalise_phrase() -> None:
     assert normalise_phrase(" 谢谢！🙏 ") == "谢谢"
     assert normalise_phrase("OK~") == "ok"
+
+
+def test_questions_still_open_at_the_horizon_are_pending(sws: Workspace) -> None:
+    # the workspace's data ends at 11-05 00:00 (m7 joins); a question at 11-04 18:00 with no response yet:
+    efx.load_messages(sws, [("late", "e2", "q3", "2026-11-04 18:00:00", "text", "question")])
+    v = vals(sws.metrics("2026-11", metrics=SERVICE), "e2")
+    # as of 11-05 00:00 it has waited 6 h: its 30-minute limit has run out (not within 30 min), its 24 h have not
+    # → pending for unreplied_rate and resolution_rate (no denominator left → n/a)
+    assert v["questions"] == 1
+    assert v["response_30m_rate"] == 0
+    assert v["unreplied_rate"] is None and v["resolution_rate"] is None
+    # a day later the 24 h are up: unreplied
+    v = vals(sws.metrics("2026-11", metrics=SERVICE, as_of=datetime(2026, 11, 6)), "e2")
+    assert v["unreplied_rate"] == 1 and v["resolution_rate"] == 0

@@ -88,3 +88,24 @@ def test_alerts_and_review_json(gpath: Path) -> None:
     # same severity: impact = gap × members_end; g1 (0.0833 − 0.05)/0.05 × 74 > g2 (0.1 − 0.05)/0.05 × 9
     assert [a["community_id"] for a in rv["top"]] == ["g1", "g2"]
     assert rv["top"][0]["evidence"][0]["total"] == 4
+
+
+def test_refresh_and_drivers_json(gpath: Path, tmp_path: Path) -> None:
+    plan = Plan(community_id="g1", purpose="service", start="2026-07", deadline=date(2026, 9, 30),
+                north_star=Target(metric="joins", target=25, actions=["海报"]),
+                supporting=[Target(metric="leaves", target=1, actions=["回访"], relation="r")])
+    f = tmp_path / "g1.yaml"
+    f.write_text(plan.to_yaml(), encoding="utf-8")
+    assert runner.invoke(app, ["plan", "set", str(f), "-w", str(gpath)]).exit_code == 0
+    res = runner.invoke(app, ["plan", "refresh", "-w", str(gpath), "-c", "g1", "--format", "json", "--save"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)[0]
+    assert (out["quarter"], out["next_quarter"]) == ("2026-Q3", "2026-Q4")  # the plan deadline's quarter
+    assert out["rows"][0]["new_target"] == 21  # Q3 joins mean 10 / 25 → −15 % → 21.25
+    shown = yaml.safe_load(runner.invoke(app, ["plan", "show", "-w", str(gpath), "-c", "g1", "--format", "yaml"]).output)
+    assert shown["start"] == "2026-10" and shown["north_star"]["target"] == 21
+    res = runner.invoke(app, ["plan", "drivers", "-w", str(gpath), "-c", "g1", "-p", "2026-10", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert {(d["metric"], d["lag"]) for d in json.loads(res.output)} == {("leaves", 0), ("leaves", 1), ("leaves", 2)}
+    res = runner.invoke(app, ["plan", "templates", "--format", "json"])
+    assert res.exit_code == 0 and "fitness_checkin" in res.output

@@ -179,3 +179,20 @@ def test_refresh_applies_seasonality_seen_last_year(ws: Workspace) -> None:
     assert row.new_target == 10
     assert row.schedule == {"2026-11": 20, "2026-12": 5}
     assert any("2025-11" in r for r in row.reasoning)
+
+
+def test_drivers_on_the_g_workspace(gws: Workspace) -> None:
+    from qunkpi.plans.service import plan_drivers
+
+    # g1 monthly joins Jan–Oct: 20, 0, 0, 0, 0, 0, 0, 10, 20, 30 → changes x = [−20, 0, 0, 0, 0, 0, 10, 10, 10]
+    # leaves: Aug 2, Oct 4 → changes y = [0, 0, 0, 0, 0, 0, 2, −2, 4]
+    # lag 0, 9 pairs: Σxy = 40, Σx = 10, Σy = 4, Σx² = 700, Σy² = 24
+    # r = (40 − 10·4/9) / √((700 − 100/9)(24 − 16/9)) = 35.556 / √(688.89 × 22.222) = 0.2874
+    # only g1 is pooled: the plan's purpose is service and g2 is a sales community
+    p = Plan(community_id="g1", purpose="service", start="2026-11", deadline=date(2027, 1, 31),
+             north_star=Target(metric="leaves", target=1, actions=["回访"]),
+             supporting=[Target(metric="joins", target=30, actions=["海报"], relation="r")])
+    ds = {d.lag: d for d in plan_drivers(gws, p, "2026-10")}
+    r0 = (40 - 10 * 4 / 9) / ((700 - 100 / 9) * (24 - 16 / 9)) ** 0.5
+    assert ds[0].r == pytest.approx(r0) and r0 == pytest.approx(0.2874, abs=1e-4)
+    assert (ds[0].pairs, ds[1].pairs, ds[2].pairs) == (9, 8, 7) and ds[0].communities == 1

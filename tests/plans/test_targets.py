@@ -46,6 +46,9 @@ def test_no_benchmark_improves_10_percent_and_counts_round() -> None:
     # 200 × 1.10 = 220; 23 × 1.1 = 25.3 → 25 (a count)
     assert propose(200, "higher", "count", None).target == 220
     assert propose(23, "higher", "count", None).target == 25
+    # 4 × 1.1 = 4.4 would round back to 4: at least one more → 5; lower is better: 4 → 3
+    assert propose(4, "higher", "count", None).target == 5
+    assert propose(4, "lower", "count", None).target == 3
 
 
 def test_lower_is_better_mirrors() -> None:
@@ -74,7 +77,10 @@ def test_multiples_are_not_shares() -> None:
     class M:
         id, unit = "output_input_ratio", "ratio"
 
-    assert unit_of(M()) == "multiple"
+    class S:
+        id, unit = "output_input_ratio", "score"
+
+    assert unit_of(M()) == "multiple" and unit_of(S()) == "multiple"
     # output/input 2.0 vs ≥ 3: 2.0 × 1.15 = 2.3 (not clamped to 1)
     assert propose(2.0, "higher", unit_of(M()), bm(">=", 3.0)).target == pytest.approx(2.3)
 

@@ -201,3 +201,33 @@ def test_writers_have_the_demo_signature(report_ws, tmp_path: Path) -> None:  # 
     assert p == tmp_path / "sub" / "w.html" and p.exists()
     text = visible_text(p.read_text(encoding="utf-8"))
     assert "2026-W41" in text and "售后服务群" not in text  # only the requested community
+
+
+def test_stored_plan_sets_north_star_targets_and_status(tmp_path: Path) -> None:
+    from datetime import date
+
+    import sample_ws  # type: ignore[import-not-found]
+
+    from qunkpi.engine.periods import parse_period
+    from qunkpi.plans import Plan, Target, save_plan
+    from qunkpi.reports.data import ReportData
+    from qunkpi.workspace import Workspace
+
+    path = sample_ws.build(tmp_path / "ws")
+    plan = Plan(
+        scope="community", community_id="c1", name="十月计划", purpose="sales", start="2026-10", deadline=date(2026, 12, 31),
+        north_star=Target(metric="orders", target=2, actions=["会员日秒杀"]),
+        supporting=[Target(metric="churn_rate", target=0.05), Target(metric="joins", target=3, schedule={"2026-10": 4})],
+    )
+    save_plan(path, plan)
+    with Workspace.open(path, read_only=True) as ws:
+        d = ReportData(ws, metrics=SNAPSHOT_METRICS).community("c1", parse_period("2026-10"), "zh-CN")
+    ns = d["north_star"]
+    # the plan's North Star replaces the purpose default (gmv): orders = 3 (o1, o2, o3) ≥ 2 → on track
+    assert ns["metric"] == "orders" and ns["value"] == 3 and ns["status"] == "on_track"
+    assert d["plan"]["details"]["actions"] == ["会员日秒杀"]
+    growth = {k["metric"]: k for k in next(f for f in d["families"] if f["family"] == "growth")["metrics"]}
+    # churn 1/6 = 16.7% against a 5% target (lower is better): 233% away → off track
+    assert growth["churn_rate"]["status"] == "off_track"
+    # joins 3 against the October schedule value 4: 25% short → off track; within 10% would be at risk
+    assert growth["joins"]["target"]["value"] == 4 and growth["joins"]["status"] == "off_track"

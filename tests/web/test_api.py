@@ -197,6 +197,8 @@ def test_content_scoped_to_assigned_accounts(clients: dict[str, TestClient]) -> 
     funnel = [f["value"] for f in c["funnel"]]
     # delivered 1000 + 1000; read 120 + 60; shared 15 + 3; read from shares 48 + 6
     assert funnel == [2000, 180, 18, 54]
+    # rates as the catalog defines them: open 180/2000 = 9%, share 18/180 = 10%, secondary 54/180 = 30%
+    assert [f["rate"] for f in c["funnel"]] == [None, pytest.approx(0.09), pytest.approx(0.10), pytest.approx(0.30)]
     p1 = next(p for p in c["posts"] if p["post_id"] == "p1")
     assert p1["open_rate"] == pytest.approx(0.12) and p1["secondary_share"] == pytest.approx(0.4) and p1["quality"] is True
     assert len(c["followers"]["rows"]) == 31

@@ -4,9 +4,10 @@ Metric values come only from the engine (``metrics_for_periods`` via a :data:`Me
 from the evidence queries. Nothing here prints.
 
 - A rule without persistence is evaluated on the period itself.
-- A rule with ``persistence: {grain: week, count: 2}`` is evaluated on the last 2 complete ISO weeks that end at or
-  before the period end ("two weeks running"); it fires when the condition holds in every one of them, and its
-  value is the latest week's.
+- A rule with ``persistence: {grain: week, count: 2}`` ("two weeks running") fires when the condition holds in
+  2 consecutive complete ISO weeks, the second of which ends inside the period (for a week label: that week and
+  the one before; for October 2026 the runs end with W40 … W43). The latest such run is reported; the value is its
+  last week's.
 - A rule restricted to ``purposes`` only looks at communities with that purpose.
 - ``supersedes``: when a rule fires, the rules it supersedes are dropped for that community (churn > 15 % replaces
   churn > 5 %).
@@ -19,11 +20,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from qunkpi.alerts.evidence import EVIDENCE
 from qunkpi.alerts.model import Alert, Rule, RuleSet, load_rules
 from qunkpi.engine.periods import Period, parse_period, period_of
+from qunkpi.i18n import tr
 from qunkpi.plans.community import community_infos
-from qunkpi.plans.history import MetricSource, Values, collapse_breakdowns, engine_source
+from qunkpi.plans.history import COLUMNS, MetricSource, Values, collapse_breakdowns, engine_source
 
 if TYPE_CHECKING:
     from qunkpi.workspace.workspace import Workspace
@@ -41,6 +45,19 @@ def persistence_periods(p: Period, grain: str, count: int) -> list[Period]:
     while len(out) < count:
         out.append(out[-1].previous())
     return out[::-1]
+
+
+def persistence_windows(p: Period, grain: str, count: int) -> list[list[Period]]:
+    """Every run of ``count`` consecutive complete ``grain`` periods whose last one ends inside ``p`` (latest first).
+
+    For a week label this is just the week and the one before it; for a month it is every two-week run whose second
+    week ends in the month, so a shrinking fortnight in mid-month is not missed by a month-end check."""
+    out: list[list[Period]] = []
+    run = persistence_periods(p, grain, count)
+    while run[-1].end > p.start:
+        out.append(run)
+        run = [q.previous() for q in run]
+    return out
 
 
 def rule_threshold(ws: Workspace | None, rule: Rule) -> float:
@@ -73,8 +90,12 @@ def evaluate_alerts(
     source: MetricSource | None = None,
     evidence_limit: int = EVIDENCE_LIMIT,
     with_evidence: bool = True,
+    problems: list[str] | None = None,
 ) -> list[Alert]:
-    """Every alert of the period, most severe first (severity, then impact)."""
+    """Every alert of the period, most severe first (severity, then impact).
+
+    A metric whose computation fails does not stop the other rules: its rules are skipped and, when ``problems``
+    is given, a line saying so is appended to it (metricflow's guard: a bug in one place is an issue, not a crash)."""
     p = parse_period(period) if isinstance(period, str) else period
     if rules is None:
         rules = load_rules(ws.path)
@@ -105,9 +126,10 @@ def evaluate_alerts(
         ids = acct_ids if level == "account" else comm_ids
         if not ids:
             continue
-        periods = persistence_periods(p, grain, count) if grain else [p]
+        windows = persistence_windows(p, grain, count) if grain else [[p]]
+        periods = sorted({q for w in windows for q in w})
         metrics = list(dict.fromkeys(r.metric for r in rs))
-        frame = src(periods, metrics, ids)
+        frame = _guarded_fetch(src, periods, metrics, ids, problems)
         choice = {r.metric: r.breakdown for r in rs}
         vals = Values(collapse_breakdowns(frame, choice))
         for r in rs:
@@ -116,8 +138,13 @@ def evaluate_alerts(
                 info = infos.get(cid)
                 if r.purposes and (info is None or info.purpose not in r.purposes):
                     continue
-                series = [(q.label, vals.get(cid, q.label, r.metric)) for q in periods]
-                if not series or not all(r.fires(v, thr) for _, v in series):
+                series: list[tuple[str, float | None]] = []
+                for w in windows:  # the latest window where the condition holds in every period
+                    cand = [(q.label, vals.get(cid, q.label, r.metric)) for q in w]
+                    if all(r.fires(v, thr) for _, v in cand):
+                        series = cand
+                        break
+                if not series:
                     continue
                 value = series[-1][1]
                 assert value is not None
@@ -143,6 +170,21 @@ def evaluate_alerts(
                 a.evidence.append(EVIDENCE[name](ws, a.community_id, ev_period, rule, a.threshold, evidence_limit))
     alerts.sort(key=lambda a: (-a.rank[0], -a.rank[1], a.community_id, a.rule_id))
     return alerts
+
+
+def _guarded_fetch(src: MetricSource, periods: list[Period], metrics: list[str], ids: list[str],
+                   problems: list[str] | None) -> pd.DataFrame:
+    try:
+        return src(periods, metrics, ids)
+    except Exception:
+        frames = []
+        for m in metrics:  # isolate the failing metric so the others still run
+            try:
+                frames.append(src(periods, [m], ids))
+            except Exception as e:  # a bug in one metric must not hide every alert
+                if problems is not None:
+                    problems.append(tr(f"指标 {m} 计算失败，相关规则未评估：{e}", f"metric {m} failed, its rules were not evaluated: {e}"))
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
 
 
 def _supersede(alerts: list[Alert], rules: list[Rule]) -> list[Alert]:

@@ -25,6 +25,7 @@ class Review:
     by_severity: dict[str, int] = field(default_factory=dict)
     marks: list[Alert] = field(default_factory=list)  # positive findings (quality content)
     others: list[Alert] = field(default_factory=list)  # the problems below the top 3
+    notes: list[str] = field(default_factory=list)  # rules that could not be evaluated
 
 
 def review_period(label: str) -> Period:
@@ -38,10 +39,11 @@ def review_period(label: str) -> Period:
 def review(ws: Workspace, period: str, communities: list[str] | None = None, *, rules: RuleSet | None = None,
            source: MetricSource | None = None, top_n: int = TOP_N) -> Review:
     p = review_period(period)
-    alerts = evaluate_alerts(ws, p, communities, rules=rules, source=source)
+    notes: list[str] = []
+    alerts = evaluate_alerts(ws, p, communities, rules=rules, source=source, problems=notes)
     problems = [a for a in alerts if a.kind == "problem"]
     marks = [a for a in alerts if a.kind != "problem"]
     counts: dict[str, int] = {}
     for a in problems:
         counts[a.severity] = counts.get(a.severity, 0) + 1
-    return Review(p.label, problems[:top_n], len(problems), counts, marks, problems[top_n:])
+    return Review(p.label, problems[:top_n], len(problems), counts, marks, problems[top_n:], notes)

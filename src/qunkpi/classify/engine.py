@@ -88,10 +88,14 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = 
 def _build_staff(con: duckdb.DuckDBPyConnection, ws: Any, rules: Rules) -> None:
     staff_ids = [ws.person_id(str(x)) for x in ws.settings.staff_ids]
     names = "(?i)" + rules.lex.pattern("staff_names")
-    nick = "coalesce(" + ", ".join(f"json_extract_string(extra, {sql_str('$.' + k)})" for k in NICKNAME_KEYS) + ")"
+    nick = (
+        "coalesce("
+        + ", ".join(f"json_extract_string(extra, {sql_str('$.' + k)})" for k in NICKNAME_KEYS)
+        + ")"
+    )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _qk_staff_pair AS
-        SELECT community_id, member_id AS sender_id, min(why) AS why FROM (
+        SELECT hash(community_id, member_id) AS k, min(why) AS why FROM (
           SELECT community_id, member_id, 'members' AS why FROM members WHERE coalesce(is_staff, false) OR role = 'staff'
           UNION ALL
           SELECT community_id, member_id, 'nickname' AS why FROM members
@@ -100,7 +104,7 @@ def _build_staff(con: duckdb.DuckDBPyConnection, ws: Any, rules: Rules) -> None:
     )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _qk_staff_global AS
-        SELECT sender_id, min(why) AS why FROM (
+        SELECT hash(sender_id) AS k, min(why) AS why FROM (
           SELECT staff_id AS sender_id, 'staff_table' AS why FROM staff
           UNION ALL SELECT unnest(?::VARCHAR[]) AS sender_id, 'settings' AS why
         ) WHERE sender_id IS NOT NULL GROUP BY ALL""",
@@ -134,25 +138,31 @@ def _scope_view(con: duckdb.DuckDBPyConnection, join: str, extra_ids: str | None
 
 
 def _label_texts(con: duckdb.DuckDBPyConnection, rules: Rules) -> int:
-    """Text-level labels for the distinct (text, msg_type) in scope not labelled earlier in this run."""
+    """Count the distinct (text, msg_type) in scope; label those not labelled earlier in this run."""
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _qk_cnt AS
+        SELECT hash(text, msg_type) AS tid, count(*) AS n, any_value(text) AS text, any_value(msg_type) AS msg_type
+        FROM _qk_scope GROUP BY 1"""
+    )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _qk_src AS
-        SELECT tid, any_value(text) AS text, any_value(msg_type) AS msg_type
-        FROM (SELECT hash(text, msg_type) AS tid, text, msg_type FROM _qk_scope) m
-        WHERE NOT EXISTS (SELECT 1 FROM _qk_tl_all t WHERE t.tid = m.tid)
-        GROUP BY tid"""
+        SELECT tid, text, msg_type FROM _qk_cnt c WHERE NOT EXISTS (SELECT 1 FROM _qk_tl_all t WHERE t.tid = c.tid)"""
     )
     n = _count(con, "SELECT count(*) FROM _qk_src")
     if n:
         scored = label_text_table(con, rules, "_qk_src", "_qk_tl_new")
-        con.execute("INSERT INTO _qk_tl_all SELECT tid, cls_t, reason_t, chars, lex, ckey, score, sentiment FROM _qk_tl_new")
+        con.execute(
+            "INSERT INTO _qk_tl_all SELECT tid, cls_t, reason_t, chars, lex, ckey, score, sentiment FROM _qk_tl_new"
+        )
         con.execute("DROP TABLE IF EXISTS _qk_tl_new")
         return scored
     return 0
 
 
-_STAFF_JOIN = """LEFT JOIN _qk_staff_pair sp ON sp.community_id = m.community_id AND sp.sender_id = m.sender_id
-        LEFT JOIN _qk_staff_global sg ON sg.sender_id = m.sender_id"""
+# staff by integer keys: hash(community_id, sender_id) for spells, hash(sender_id) for everywhere-staff
+_STAFF_JOIN = """LEFT JOIN _qk_staff_pair sp ON sp.k = hash(m.community_id, m.sender_id)
+        LEFT JOIN _qk_staff_global sg ON sg.k = hash(m.sender_id)"""
+_TRIM = "' !！。.~～…'"
 
 
 def _context_sql(rules: Rules, rules_hash: str, use_old: bool) -> list[str]:
@@ -163,43 +173,55 @@ def _context_sql(rules: Rules, rules_hash: str, use_old: bool) -> list[str]:
     cs, cwin = int(p.coord_senders), int(p.coord_window_minutes)
     smin = int(p.share_min_chars)
     old_join = (
-        f"LEFT JOIN {LABELS_TABLE} old ON old.message_id = m.reply_to AND old.cls = 'question'" if use_old else ""
+        f"LEFT JOIN {LABELS_TABLE} old ON old.message_id = m.reply_to AND old.cls = 'question'"
+        if use_old
+        else ""
     )
     old_q = "OR old.message_id IS NOT NULL" if use_old else ""
     x = "CASE WHEN m.text IS NULL AND m.extra IS NOT NULL AND json_valid(m.extra) THEN json_extract_string(m.extra, '$.{k}') END"
     return [
-        # flooding: the same text (ignoring surrounding spaces and ! 。 . ~ …) ≥ R times by one sender within W minutes — every copy in the burst
+        # flooding: the same text (ignoring surrounding spaces and ! 。 . ~ …) ≥ R times by one sender
+        # within W minutes — every copy in the burst. Only texts seen ≥ R times in scope are candidates.
+        f"""CREATE OR REPLACE TEMP TABLE _qk_fcand AS
+        WITH t AS (SELECT tid, n, hash(trim(text, {_TRIM})) AS tk FROM _qk_cnt WHERE text IS NOT NULL AND msg_type <> 'system')
+        SELECT tid, tk FROM t WHERE tk IN (SELECT tk FROM t GROUP BY tk HAVING sum(n) >= {fr})""",
         f"""CREATE OR REPLACE TEMP TABLE _qk_flood AS
         WITH r AS (
-          SELECT message_id, community_id, sender_id, hash(trim(text, ' !！。.~～…')) AS k, sent_at FROM _qk_scope
-          WHERE text IS NOT NULL AND NOT coalesce(recalled, false) AND msg_type <> 'system'),
-        cand AS (SELECT community_id, sender_id, k FROM r GROUP BY ALL HAVING count(*) >= {fr}),
+          SELECT m.message_id, hash(m.community_id, m.sender_id, c.tk) AS k, m.sent_at
+          FROM _qk_scope m JOIN _qk_fcand c ON c.tid = hash(m.text, m.msg_type)
+          WHERE NOT coalesce(m.recalled, false)),
         fwd AS (
-          SELECT r.*, count(*) OVER (PARTITION BY community_id, sender_id, k ORDER BY sent_at
+          SELECT r.*, count(*) OVER (PARTITION BY k ORDER BY sent_at
             RANGE BETWEEN CURRENT ROW AND INTERVAL {fw} MINUTE FOLLOWING) AS n_fwd
-          FROM r JOIN cand USING (community_id, sender_id, k))
+          FROM r WHERE k IN (SELECT k FROM r GROUP BY k HAVING count(*) >= {fr}))
         SELECT message_id FROM (
           SELECT message_id, max(CASE WHEN n_fwd >= {fr} THEN 1 ELSE 0 END) OVER (
-            PARTITION BY community_id, sender_id, k ORDER BY sent_at
+            PARTITION BY k ORDER BY sent_at
             RANGE BETWEEN INTERVAL {fw} MINUTE PRECEDING AND CURRENT ROW) AS fl FROM fwd)
         WHERE fl = 1""",
         # coordinated posting: the same substance from ≥ S distinct non-staff senders within W minutes
+        f"""CREATE OR REPLACE TEMP TABLE _qk_ccand AS
+        WITH t AS (SELECT t.tid, t.ckey, c.n FROM _qk_tl_all t JOIN _qk_cnt c USING (tid) WHERE t.ckey IS NOT NULL)
+        SELECT tid, ckey FROM t WHERE ckey IN (SELECT ckey FROM t GROUP BY ckey HAVING sum(n) >= {cs})""",
         f"""CREATE OR REPLACE TEMP TABLE _qk_coord AS
         WITH r AS (
-          SELECT m.message_id, m.community_id, m.sender_id, t.ckey, m.sent_at
-          FROM _qk_scope m JOIN _qk_tl_all t ON t.tid = hash(m.text, m.msg_type)
+          SELECT m.message_id, m.sender_id, hash(m.community_id, c.ckey) AS k, m.sent_at
+          FROM _qk_scope m JOIN _qk_ccand c ON c.tid = hash(m.text, m.msg_type)
           {_STAFF_JOIN}
-          WHERE t.ckey IS NOT NULL AND sp.why IS NULL AND sg.why IS NULL AND NOT coalesce(m.recalled, false)),
-        cand AS (SELECT community_id, ckey FROM r GROUP BY ALL HAVING count(DISTINCT sender_id) >= {cs}),
+          WHERE sp.why IS NULL AND sg.why IS NULL AND NOT coalesce(m.recalled, false)),
         fwd AS (
-          SELECT r.*, count(DISTINCT sender_id) OVER (PARTITION BY community_id, ckey ORDER BY sent_at
+          SELECT r.*, count(DISTINCT sender_id) OVER (PARTITION BY k ORDER BY sent_at
             RANGE BETWEEN CURRENT ROW AND INTERVAL {cwin} MINUTE FOLLOWING) AS n_fwd
-          FROM r JOIN cand USING (community_id, ckey))
+          FROM r WHERE k IN (SELECT k FROM r GROUP BY k HAVING count(DISTINCT sender_id) >= {cs}))
         SELECT message_id FROM (
           SELECT message_id, max(CASE WHEN n_fwd >= {cs} THEN 1 ELSE 0 END) OVER (
-            PARTITION BY community_id, ckey ORDER BY sent_at
+            PARTITION BY k ORDER BY sent_at
             RANGE BETWEEN INTERVAL {cwin} MINUTE PRECEDING AND CURRENT ROW) AS fl FROM fwd)
         WHERE fl = 1""",
+        f"""CREATE OR REPLACE TEMP TABLE _qk_flag AS
+        SELECT message_id, min(why) AS why FROM (
+          SELECT message_id, 'flood:{fr}x/{fw}min' AS why FROM _qk_flood
+          UNION ALL SELECT message_id, 'coordinated:{cs}senders/{cwin}min' AS why FROM _qk_coord) GROUP BY 1""",
         # member questions that have replies (answers need their parent's class)
         f"""CREATE OR REPLACE TEMP TABLE _qk_qpar AS
         SELECT m.message_id FROM _qk_scope m
@@ -208,10 +230,9 @@ def _context_sql(rules: Rules, rules_hash: str, use_old: bool) -> list[str]:
         {_STAFF_JOIN}
         WHERE t.cls_t = 'question' AND m.msg_type <> 'system' AND NOT coalesce(m.recalled, false)
           AND sp.why IS NULL AND sg.why IS NULL
-          AND m.message_id NOT IN (SELECT message_id FROM _qk_flood)
-          AND m.message_id NOT IN (SELECT message_id FROM _qk_coord)""",
+          AND m.message_id NOT IN (SELECT message_id FROM _qk_flag)""",
         f"""INSERT INTO {LABELS_TABLE}
-        SELECT message_id, community_id, cls, reason, {Rules.sentiment_label_sql('score0')} AS sentiment,
+        SELECT message_id, community_id, cls, reason, {Rules.sentiment_label_sql("score0")} AS sentiment,
                round(score0, 4) AS sentiment_score, chars, cls IN ({eff}) AS is_effective, cls IN ({ugc}) AS is_ugc,
                {sql_str(rules_hash)} AS rules_hash, input_hash
         FROM (
@@ -220,41 +241,41 @@ def _context_sql(rules: Rules, rules_hash: str, use_old: bool) -> list[str]:
             CASE WHEN cls0 IN ('checkin', 'share', 'chat') AND is_answer THEN 'reply_to_question' ELSE reason0 END AS reason
           FROM (
             SELECT m.message_id, m.community_id, {INPUT_HASH} AS input_hash,
-              coalesce(TRY_CAST({x.format(k='chars')} AS INTEGER), t.chars) AS chars,
+              coalesce(TRY_CAST({x.format(k="chars")} AS INTEGER), t.chars) AS chars,
               (q.message_id IS NOT NULL {old_q}) AS is_answer,
               CASE WHEN m.msg_type = 'system' OR coalesce(m.recalled, false) THEN 'system'
                    WHEN coalesce(sp.why, sg.why) IS NOT NULL THEN 'staff'
-                   WHEN t.cls_t = 'spam' OR f.message_id IS NOT NULL OR c.message_id IS NOT NULL THEN 'spam'
-                   WHEN {x.format(k='text_cls')} IN ('spam', 'filler', 'question', 'checkin', 'share', 'chat') THEN {x.format(k='text_cls')}
-                   WHEN t.reason_t = 'no_text' AND TRY_CAST({x.format(k='chars')} AS INTEGER) >= {smin} THEN 'share'
+                   WHEN t.cls_t = 'spam' OR f.why IS NOT NULL THEN 'spam'
+                   WHEN {x.format(k="text_cls")} IN ('spam', 'filler', 'question', 'checkin', 'share', 'chat') THEN {x.format(k="text_cls")}
+                   WHEN t.reason_t = 'no_text' AND TRY_CAST({x.format(k="chars")} AS INTEGER) >= {smin} THEN 'share'
                    ELSE t.cls_t END AS cls0,
               CASE WHEN m.msg_type = 'system' THEN 'type:system'
                    WHEN coalesce(m.recalled, false) THEN 'recalled'
                    WHEN coalesce(sp.why, sg.why) IS NOT NULL THEN 'staff:' || coalesce(sp.why, sg.why)
                    WHEN t.cls_t = 'spam' THEN t.reason_t
-                   WHEN f.message_id IS NOT NULL THEN 'flood:{fr}x/{fw}min'
-                   WHEN c.message_id IS NOT NULL THEN 'coordinated:{cs}senders/{cwin}min'
-                   WHEN {x.format(k='text_cls')} IN ('spam', 'filler', 'question', 'checkin', 'share', 'chat')
-                     THEN 'extra:' || coalesce({x.format(k='text_reason')}, {x.format(k='text_cls')})
-                   WHEN t.reason_t = 'no_text' AND TRY_CAST({x.format(k='chars')} AS INTEGER) >= {smin} THEN 'length>={smin}(extra.chars)'
+                   WHEN f.why IS NOT NULL THEN f.why
+                   WHEN {x.format(k="text_cls")} IN ('spam', 'filler', 'question', 'checkin', 'share', 'chat')
+                     THEN 'extra:' || coalesce({x.format(k="text_reason")}, {x.format(k="text_cls")})
+                   WHEN t.reason_t = 'no_text' AND TRY_CAST({x.format(k="chars")} AS INTEGER) >= {smin} THEN 'length>={smin}(extra.chars)'
                    ELSE t.reason_t END AS reason0,
               CASE WHEN m.msg_type = 'system' OR coalesce(m.recalled, false) THEN 0.0
-                   WHEN TRY_CAST({x.format(k='sentiment_score')} AS DOUBLE) IS NOT NULL THEN TRY_CAST({x.format(k='sentiment_score')} AS DOUBLE)
-                   WHEN coalesce(sp.why, sg.why) IS NULL AND t.cls_t <> 'spam' AND (f.message_id IS NOT NULL OR c.message_id IS NOT NULL)
+                   WHEN TRY_CAST({x.format(k="sentiment_score")} AS DOUBLE) IS NOT NULL THEN TRY_CAST({x.format(k="sentiment_score")} AS DOUBLE)
+                   WHEN coalesce(sp.why, sg.why) IS NULL AND t.cls_t <> 'spam' AND f.why IS NOT NULL
                      THEN CASE WHEN t.lex <= -2 THEN t.lex / (1.0 + abs(t.lex)) ELSE 0.0 END
                    ELSE t.score END AS score0
             FROM _qk_scope m
             JOIN _qk_tl_all t ON t.tid = hash(m.text, m.msg_type)
             {_STAFF_JOIN}
-            LEFT JOIN _qk_flood f ON f.message_id = m.message_id
-            LEFT JOIN _qk_coord c ON c.message_id = m.message_id
+            LEFT JOIN _qk_flag f ON f.message_id = m.message_id
             LEFT JOIN _qk_qpar q ON q.message_id = m.reply_to
             {old_join}
             WHERE m.write))""",
     ]
 
 
-def _run_batch(con: duckdb.DuckDBPyConnection, rules: Rules, rules_hash: str, use_old: bool) -> tuple[int, int]:
+def _run_batch(
+    con: duckdb.DuckDBPyConnection, rules: Rules, rules_hash: str, use_old: bool
+) -> tuple[int, int]:
     n = _count(con, "SELECT count(*) FROM _qk_scope WHERE write")
     scored = _label_texts(con, rules)
     for sql in _context_sql(rules, rules_hash, use_old):
@@ -264,8 +285,19 @@ def _run_batch(con: duckdb.DuckDBPyConnection, rules: Rules, rules_hash: str, us
 
 def _drop_temps(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP VIEW IF EXISTS _qk_scope")
-    for t in ("_qk_src", "_qk_flood", "_qk_coord", "_qk_qpar", "_qk_tl_all", "_qk_batch", "_qk_stale",
-              "_qk_days", "_qk_extra", "_qk_staff_pair", "_qk_staff_global"):
+    for t in (
+        "_qk_src",
+        "_qk_flood",
+        "_qk_coord",
+        "_qk_qpar",
+        "_qk_tl_all",
+        "_qk_batch",
+        "_qk_stale",
+        "_qk_days",
+        "_qk_extra",
+        "_qk_staff_pair",
+        "_qk_staff_global",
+    ):
         con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
@@ -303,9 +335,14 @@ def classify_workspace(
             [rules_hash],
         )
         stale = _count(con, "SELECT sum(n) FROM _qk_stale")
-        orphans = _count(con, f"SELECT count(*) FROM {LABELS_TABLE} l WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.message_id = l.message_id)")
+        orphans = _count(
+            con,
+            f"SELECT count(*) FROM {LABELS_TABLE} l WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.message_id = l.message_id)",
+        )
         if orphans:
-            con.execute(f"DELETE FROM {LABELS_TABLE} l WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.message_id = l.message_id)")
+            con.execute(
+                f"DELETE FROM {LABELS_TABLE} l WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.message_id = l.message_id)"
+            )
         if stale > INCREMENTAL_MAX_SHARE * total:
             do_full = True
     classified = scored = changed = 0
@@ -319,7 +356,10 @@ def classify_workspace(
         con.execute(f"DELETE FROM {LABELS_TABLE}")
         done = 0
         for batch in _community_batches(con, total):
-            con.execute("CREATE OR REPLACE TEMP TABLE _qk_batch AS SELECT unnest(?::VARCHAR[]) AS community_id, true AS write", [batch])
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _qk_batch AS SELECT unnest(?::VARCHAR[]) AS community_id, true AS write",
+                [batch],
+            )
             _scope_view(con, "JOIN _qk_batch s USING (community_id)")
             n, sc = _run_batch(con, rules, rules_hash, use_old=False)
             classified += n
@@ -329,7 +369,8 @@ def classify_workspace(
                 progress(done, total)
         if prev:
             changed = _count(
-                con, f"SELECT count(*) FROM {LABELS_TABLE} l JOIN {prev} p USING (message_id) WHERE l.cls <> p.cls"
+                con,
+                f"SELECT count(*) FROM {LABELS_TABLE} l JOIN {prev} p USING (message_id) WHERE l.cls <> p.cls",
             )
             con.execute(f"DROP TABLE IF EXISTS {prev}")
         if dirty:
@@ -357,7 +398,10 @@ def classify_workspace(
         )
         con.execute(f"DELETE FROM {LABELS_TABLE} WHERE message_id IN (SELECT message_id FROM {prev})")
         classified, scored = _run_batch(con, rules, rules_hash, use_old=True)
-        changed = _count(con, f"SELECT count(*) FROM {LABELS_TABLE} l JOIN {prev} p USING (message_id) WHERE l.cls <> p.cls")
+        changed = _count(
+            con,
+            f"SELECT count(*) FROM {LABELS_TABLE} l JOIN {prev} p USING (message_id) WHERE l.cls <> p.cls",
+        )
         con.execute(f"DROP TABLE IF EXISTS {prev}")
     if progress:
         progress(total, total)
@@ -392,7 +436,9 @@ def labels_fresh(ws: Any) -> bool:
     return n == 0
 
 
-def no_text_summary(texts: pa.Array | pa.ChunkedArray | list[str | None], msg_types: list[str] | None = None) -> list[str | None]:
+def no_text_summary(
+    texts: pa.Array | pa.ChunkedArray | list[str | None], msg_types: list[str] | None = None
+) -> list[str | None]:
     """JSON for the ``extra`` column of messages whose text will not be stored (no archive consent).
 
     The importer may call this on the (already redacted) texts before dropping them; the engine then

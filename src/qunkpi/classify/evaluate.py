@@ -91,7 +91,9 @@ class EvalResult:
         return [r for r in self.rows if r["cls"] != r["expected_class"]]
 
 
-def evaluate_rows(rows: list[dict[str, str]], lexicon_dir: Path | None = None, use_model: bool = True) -> EvalResult:
+def evaluate_rows(
+    rows: list[dict[str, str]], lexicon_dir: Path | None = None, use_model: bool = True
+) -> EvalResult:
     """Classify labelled rows in a temporary workspace and compare with their labels."""
     from qunkpi.classify.engine import classify_workspace
     from qunkpi.workspace import Workspace
@@ -120,8 +122,16 @@ def evaluate_rows(rows: list[dict[str, str]], lexicon_dir: Path | None = None, u
                 text = r.get("text") or None
                 recalled = str(r.get("recalled", "")).strip().lower() in ("true", "1", "yes")
                 msgs.append(
-                    (r["id"], "eval", sender, t0 + timedelta(minutes=7 * i), r.get("msg_type") or "text", text,
-                     r.get("reply_to") or None, recalled)
+                    (
+                        r["id"],
+                        "eval",
+                        sender,
+                        t0 + timedelta(minutes=7 * i),
+                        r.get("msg_type") or "text",
+                        text,
+                        r.get("reply_to") or None,
+                        recalled,
+                    )
                 )
             con.executemany("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)", msgs)
             classify_workspace(ws, full=True)

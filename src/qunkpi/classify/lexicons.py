@@ -135,7 +135,9 @@ def _parse_line(raw: str, weighted: bool, source: str) -> tuple[str, Entry | Non
     return op, Entry(value, False, weight, source), False
 
 
-def _read(path: Path | None, text: str | None, weighted: bool, source: str) -> tuple[list[tuple[str, Entry]], bool]:
+def _read(
+    path: Path | None, text: str | None, weighted: bool, source: str
+) -> tuple[list[tuple[str, Entry]], bool]:
     content = text if text is not None else (path.read_text(encoding="utf-8-sig") if path else "")
     ops: list[tuple[str, Entry]] = []
     replace = False
@@ -165,16 +167,16 @@ def load_lexicons(workspace_dir: Path | None = None) -> Lexicons:
             if wpath.is_file():
                 try:
                     wops, replace = _read(wpath, None, weighted, str(wpath))
-                except UnicodeDecodeError as e:
-                    raise ConfigError(f"{wpath}: not UTF-8 text ({e})") from e
+                except UnicodeDecodeError as err:
+                    raise ConfigError(f"{wpath}: not UTF-8 text ({err})") from err
                 if replace:
                     entries = {}
-                for op, e in wops:
-                    key = (e.value, e.is_regex)
+                for op, we in wops:
+                    key = (we.value, we.is_regex)
                     if op == "-":
                         entries.pop(key, None)
                     else:
-                        entries[key] = e
+                        entries[key] = we
                 lex.sources.append(str(wpath))
         lex.entries[name] = list(entries.values())
     _validate(lex)

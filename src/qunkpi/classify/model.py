@@ -37,9 +37,7 @@ def _string_array(values: pa.Array | pa.ChunkedArray | list[str] | list[str | No
         values = pa.array(values, type=pa.string())
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks() if values.num_chunks else pa.array([], type=pa.string())
-    if pa.types.is_large_string(values.type):
-        values = values.cast(pa.string())
-    elif not pa.types.is_string(values.type):
+    if pa.types.is_large_string(values.type) or not pa.types.is_string(values.type):
         values = values.cast(pa.string())
     if values.null_count:
         values = values.fill_null("")
@@ -69,7 +67,11 @@ def decode(values: pa.Array | pa.ChunkedArray | list[str]) -> tuple[np.ndarray, 
         np.where(
             b0 < 0xE0,
             ((b0 & 0x1F) << 6) | b1,
-            np.where(b0 < 0xF0, ((b0 & 0x0F) << 12) | (b1 << 6) | b2, ((b0 & 0x07) << 18) | (b1 << 12) | (b2 << 6) | b3),
+            np.where(
+                b0 < 0xF0,
+                ((b0 & 0x0F) << 12) | (b1 << 6) | b2,
+                ((b0 & 0x07) << 18) | (b1 << 12) | (b2 << 6) | b3,
+            ),
         ),
     ).astype(np.uint32)
     cum = np.zeros(len(data) + 1, dtype=np.int64)
@@ -159,7 +161,9 @@ class SentimentModel:
         return 2.0 * out - 1.0
 
 
-def save_model(path: Path, v: np.ndarray, q: np.ndarray, bias: float, bits: int, max_n: int, meta: dict[str, str]) -> None:
+def save_model(
+    path: Path, v: np.ndarray, q: np.ndarray, bias: float, bits: int, max_n: int, meta: dict[str, str]
+) -> None:
     np.savez_compressed(
         path,
         v=v.astype(np.float16),

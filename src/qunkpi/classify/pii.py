@@ -43,12 +43,12 @@ _D = "[0-9０-９]"
 # RE2 prefilter (pyarrow): a row is a candidate when it has 11 digits with at most single
 # separators between them, an @, or a WeChat cue.
 PREFILTER = (
-    f"{_D}(?:[ \\-]?{_D}){{10}}"
-    "|[@＠]"
-    "|(?i:加微|加v|vx|wx|v信|微信|weixin|wechat|威信|薇信|徽信|卫星号|vx号)"
+    f"{_D}(?:[ \\-]?{_D}){{10}}|[@＠]|(?i:加微|加v|vx|wx|v信|微信|weixin|wechat|威信|薇信|徽信|卫星号|vx号)"
 )
 
-_EMAIL_RE = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+_EMAIL_RE = re.compile(
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
+)
 _WECHAT_RE = re.compile(
     r"(?i)((?:加微信?|加v|加我v|加个v|vx|wx|v信|微信号?|weixin|wechat|威信|薇信|徽信|卫星号?)(?:号)?"
     r"\s*[:：]?\s*(?:是|为)?\s*[:：]?\s*)"
@@ -129,7 +129,12 @@ def redact(text: str) -> str:
             spans.append((m.start(), m.end(), ID_CARD))
     for m in _CARD_RE.finditer(folded):
         digits = re.sub(r"[ \-]", "", m.group(0))
-        if 16 <= len(digits) <= 19 and luhn_ok(digits) and free(m.start(), m.end()) and not _order_context(folded, m.start()):
+        if (
+            16 <= len(digits) <= 19
+            and luhn_ok(digits)
+            and free(m.start(), m.end())
+            and not _order_context(folded, m.start())
+        ):
             spans.append((m.start(), m.end(), BANK_CARD))
     for m in _PHONE_RE.finditer(folded):
         if free(m.start(), m.end()) and not _order_context(folded, m.start()):

@@ -48,7 +48,8 @@ FILLER_TYPES = ("emotion", "redpacket")
 SEP = "\x1f"
 
 # Sentiment combination (tuned on the training reviews' held-out split and the hand-written eval set).
-LEX_WEIGHT = 0.5  # weight of the lexicon score when the lexicon fired (chosen by leave-category-out accuracy)
+LEX_WEIGHT = 0.65  # weight of the lexicon score in the stored (3-class) score when the lexicon fired
+POLARITY_LEX_WEIGHT = 0.5  # the same for the binary polarity (chosen by leave-category-out review accuracy)
 MODEL_ONLY_WEIGHT = 0.2  # model score weight when no lexicon word fired: below the label thresholds
 POS_THRESHOLD = 0.25
 NEG_THRESHOLD = 0.25
@@ -60,7 +61,7 @@ NEGATED_NEGATIVE = -0.4
 URL_RE = r"(?i)(?:https?://|www\.)[!-~]*"
 # a question mark, or 吗 closing a clause ("可以吗，这周出差")
 QMARK_RE = r"[?？]|[吗嗎](?:[^\p{L}\p{N}]|$)"
-STRIP_RE = r"(?i)(?:https?://|www\.)[!-~]*|\[[^\[\]\s]{1,8}\]|[^\p{L}\p{N}]+"
+STRIP_RE = r"(?i)(?:https?://|www\.)[!-~]*|\[[^\[\]\s]{1,8}\]|[^\p{L}\p{N}\[]+|\["
 NEVER = "(?:\\x{10FFFF}\\x{10FFFE})"
 
 
@@ -105,6 +106,8 @@ class RuleParams:
     coord_window_minutes: int = 30
     coord_min_chars: int = 8
     use_model: bool = True
+    model_all: bool = False  # score every text with the model (polarity of filler/spam too); single-text path
+    transformer_dir: str | None = None  # optional local transformer model instead of the shipped n-gram model
 
     @classmethod
     def from_settings(cls, settings: Any) -> RuleParams:
@@ -118,6 +121,7 @@ class RuleParams:
             coord_window_minutes=int(extra.get("coord_window_minutes", 30)),
             coord_min_chars=int(extra.get("coord_min_chars", 8)),
             use_model=bool(getattr(c, "sentiment_model", True)),
+            transformer_dir=extra.get("transformer_dir") or None,
         )
 
 
@@ -127,7 +131,7 @@ class Rules:
     def __init__(self, lexicons: Lexicons | None = None, params: RuleParams | None = None) -> None:
         self.lex = lexicons if lexicons is not None else default_lexicons()
         self.params = params or RuleParams()
-        if self.params.use_model:
+        if self.params.use_model and not self.params.transformer_dir:
             from qunkpi.classify.model import model_available
 
             if not model_available():
@@ -159,43 +163,72 @@ class Rules:
         for e in words:
             tiers.setdefault(round(e.weight, 3), []).append(e)
         order = sorted(tiers, key=lambda w: (w != 0.0, -abs(w)))
-        self.word_tiers = [(w, "(?i)^" + self.lex.pattern("negative", tiers[w]) + "$") for w in order]
-        itiers: dict[float, list[Entry]] = {}
-        for e in self.lex.get("intensifiers"):
-            itiers.setdefault(round(e.weight, 3), []).append(e)
-        self.int_tiers = [(w, "(?i)^" + self.lex.pattern("intensifiers", es) + "$") for w, es in sorted(itiers.items())]
+        self.word_tiers_entries = [(w, tiers[w]) for w in order]
+        self._sent_tables: tuple[list[tuple[str, float]], list[tuple[str, float]]] | None = None
 
-    def _tier_case(self, expr: str, tiers: list[tuple[float, str]], default: str) -> str:
-        if not tiers:
-            return default
-        whens = " ".join(f"WHEN regexp_matches({expr}, {sql_str(pat)}) THEN {w!r}" for w, pat in tiers)
-        return f"CASE {whens} ELSE {default} END"
+    def sentiment_tables(self) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """(word → weight, intensifier → factor) rows with the spelling variants of each literal entry.
 
-    def lex_sql(self, text: str = "text") -> str:
-        """SQL expression: the raw lexicon score of ``text`` (0 when nothing matched).
-
-        Each hit of ``sent_any`` is ``[negator][intensifier]word``. It is split with a small pattern
-        (greedy prefixes); when the remainder is not a lexicon word (the word itself starts with a
-        negator or intensifier, e.g. 不错, 很好), the whole hit is looked up as one word instead.
+        A word in several lists keeps its first reading: neutral, then the largest |weight|.
         """
-        wt_rest = self._tier_case("p.w", self.word_tiers, "NULL")
-        wt_iw = self._tier_case("(p.i || p.w)", self.word_tiers, "NULL")
-        wt_whole = self._tier_case("p.h", self.word_tiers, "0.0")
-        it = self._tier_case("p.i", self.int_tiers, "1.0")
-        return (
-            f"CASE WHEN {text} IS NOT NULL AND regexp_matches({text}, {sql_str(self.sent_any)}) THEN "
-            f"list_sum(list_transform(list_transform("
-            f"list_transform(regexp_extract_all({text}, {sql_str(self.sent_any)}), "
-            f"h -> struct_insert(regexp_extract(h, {sql_str(self.sent_split)}, ['n', 'i', 'w']), h := h)), "
-            # three readings, first that names a lexicon word wins: [neg][int]word, [neg]word, whole hit
-            f"p -> CASE WHEN p.w <> '' AND (p.n <> '' OR p.i <> '') AND ({wt_rest}) IS NOT NULL "
-            f"THEN {{'n': p.n, 's': ({wt_rest}) * (CASE WHEN p.i = '' THEN 1.0 ELSE {it} END)}} "
-            f"WHEN p.n <> '' AND p.i <> '' AND ({wt_iw}) IS NOT NULL THEN {{'n': p.n, 's': {wt_iw}}} "
-            f"ELSE {{'n': '', 's': {wt_whole}}} END), "
-            f"x -> CASE WHEN x.s IS NULL THEN 0.0 WHEN x.n = '' THEN x.s "
-            f"WHEN x.s > 0 THEN {NEGATED_POSITIVE} * x.s ELSE {NEGATED_NEGATIVE} * x.s END)) "
-            f"ELSE 0.0 END"
-        )
+        if self._sent_tables is None:
+            words: dict[str, float] = {}
+            for w, es in self.word_tiers_entries:
+                for e in es:
+                    if not e.is_regex:
+                        for v in spelling_variants(e.value):
+                            words.setdefault(v, w)
+            ints: dict[str, float] = {}
+            for e in self.lex.get("intensifiers"):
+                if not e.is_regex:
+                    for v in spelling_variants(e.value):
+                        ints.setdefault(v, e.weight)
+            self._sent_tables = (sorted(words.items()), sorted(ints.items()))
+        return self._sent_tables
+
+    def _regex_tier_case(self, expr: str) -> str:
+        """Weights of the regex entries of the sentiment lists (literals are looked up in a table)."""
+        whens = []
+        for w, es in self.word_tiers_entries:
+            regs = [e for e in es if e.is_regex]
+            if regs:
+                pat = "(?i)^" + self.lex.pattern("negative", regs) + "$"
+                whens.append(f"WHEN regexp_matches({expr}, {sql_str(pat)}) THEN {w!r}")
+        return f"CASE {' '.join(whens)} END" if whens else "CAST(NULL AS DOUBLE)"
+
+    def lex_table_sql(self, src: str, words: str, ints: str) -> str:
+        """SELECT (tid, lex): the raw lexicon score of each text of ``src`` that has a sentiment word.
+
+        Each hit of ``sent_any`` is ``[negator][intensifier]word``, split with a small pattern (greedy
+        prefixes). Three readings, the first that names a lexicon word wins: [neg][int]word,
+        [neg](int+word), and the whole hit as one word (words that begin like a negator or an
+        intensifier: 不错, 很好). Words are looked up by hash join in ``words`` (spelling variants
+        included); regex entries are tried when the lookup misses.
+        """
+        s = sql_str
+        return f"""
+WITH h AS (
+  SELECT tid, unnest(regexp_extract_all(text, {s(self.sent_any)})) AS h
+  FROM {src} WHERE text IS NOT NULL AND regexp_matches(text, {s(self.sent_any)})),
+p AS (SELECT tid, h, regexp_extract(h, {s(self.sent_split)}, ['n', 'i', 'w']) AS sp FROM h),
+q AS (SELECT tid, h, sp.n AS n, sp.i AS i, sp.w AS w FROM p),
+j AS (
+  SELECT q.tid, q.n,
+    CASE WHEN q.w <> '' AND (q.n <> '' OR q.i <> '') THEN coalesce(w1.weight, {self._regex_tier_case("q.w")}) END AS wr,
+    CASE WHEN q.n <> '' AND q.i <> '' THEN coalesce(w2.weight, {self._regex_tier_case("(q.i || q.w)")}) END AS wiw,
+    coalesce(w3.weight, {self._regex_tier_case("q.h")}, 0.0) AS wh,
+    coalesce(iw.weight, 1.0) AS it
+  FROM q
+  LEFT JOIN {words} w1 ON w1.word = lower(q.w)
+  LEFT JOIN {words} w2 ON w2.word = lower(q.i || q.w)
+  LEFT JOIN {words} w3 ON w3.word = lower(q.h)
+  LEFT JOIN {ints} iw ON iw.word = lower(q.i))
+SELECT tid, sum(
+  CASE WHEN wr IS NOT NULL THEN
+         CASE WHEN n = '' THEN wr * it WHEN wr > 0 THEN {NEGATED_POSITIVE} * wr * it ELSE {NEGATED_NEGATIVE} * wr * it END
+       WHEN wiw IS NOT NULL THEN CASE WHEN wiw > 0 THEN {NEGATED_POSITIVE} * wiw ELSE {NEGATED_NEGATIVE} * wiw END
+       ELSE wh END) AS lex
+FROM j GROUP BY tid"""
 
     # -- the text-level SQL --------------------------------------------------------------------
     def class_case_sql(self) -> str:
@@ -232,8 +265,11 @@ class Rules:
   ELSE 'chat' || {sep} || 'chat'
 END"""
 
-    def text_stage_sql(self, src: str, explain: bool = False) -> str:
-        """SELECT over ``src(tid, text, msg_type)`` → text-level labels (before the model)."""
+    def text_stage_sql(self, src: str, lex_table: str, explain: bool = False) -> str:
+        """SELECT over ``src(tid, text, msg_type)`` → text-level labels (before the model).
+
+        ``lex_table(tid, lex)`` holds the lexicon scores (:meth:`lex_table_sql`).
+        """
         s = sql_str
         hits = (
             f", CASE WHEN text IS NULL THEN [] ELSE regexp_extract_all(text, {s(self.sent_any)}) END AS hits"
@@ -246,15 +282,16 @@ SELECT tid, split_part(cr, {s(SEP)}, 1) AS cls_t, split_part(cr, {s(SEP)}, 2) AS
        CAST(length(core) AS INTEGER) AS chars, lex,
        CASE WHEN length(core) >= {int(p.coord_min_chars)} AND split_part(cr, {s(SEP)}, 1) IN ('chat', 'share', 'question')
             THEN hash(core) END AS ckey,
-       (text IS NOT NULL AND length(core) >= 2 AND split_part(cr, {s(SEP)}, 1) IN ('question', 'checkin', 'share', 'chat')) AS needs_model
+       (text IS NOT NULL AND length(core) >= 1
+        {"" if p.model_all else "AND split_part(cr, " + s(SEP) + ", 1) IN ('question', 'checkin', 'share', 'chat')"}) AS needs_model
        {hits}
 FROM (
-  SELECT *, {self.class_case_sql()} AS cr, {self.lex_sql()} AS lex
+  SELECT *, {self.class_case_sql()} AS cr
   FROM (
-    SELECT tid, text, msg_type,
+    SELECT tid, text, msg_type, coalesce(lx.lex, 0.0) AS lex,
            coalesce(regexp_replace(text, {s(STRIP_RE)}, '', 'g'), '') AS core,
            coalesce(contains(text, '://') OR contains(text, 'www.') OR contains(text, 'WWW.'), false) AS has_url
-    FROM {src}
+    FROM {src} LEFT JOIN {lex_table} lx USING (tid)
   )
 )"""
 
@@ -282,7 +319,7 @@ END"""
         lex_s = f"({lex} / (1.0 + abs({lex})))"
         return (
             f"CASE WHEN {model} IS NULL THEN {lex_s} WHEN {lex} = 0 THEN {model} "
-            f"ELSE {LEX_WEIGHT} * {lex_s} + {1 - LEX_WEIGHT:.4f} * {model} END"
+            f"ELSE {POLARITY_LEX_WEIGHT} * {lex_s} + {1 - POLARITY_LEX_WEIGHT:.4f} * {model} END"
         )
 
     @staticmethod
@@ -292,18 +329,45 @@ END"""
             f"WHEN {score} <= -{NEG_THRESHOLD} THEN 'negative' ELSE 'neutral' END"
         )
 
+    def model(self) -> Any:
+        """The sentiment model in use: the local transformer if configured, else the shipped n-gram model."""
+        if self.params.transformer_dir:
+            from qunkpi.classify.transformer import load_transformer
+
+            return load_transformer(str(self.params.transformer_dir))
+        from qunkpi.classify.model import shipped_model
+
+        return shipped_model()
+
     @property
     def digest(self) -> str:
         h = hashlib.sha256()
         h.update(RULES_VERSION.encode())
         h.update(self.lex.digest.encode())
         h.update(json.dumps(asdict(self.params), sort_keys=True).encode())
-        h.update(f"{LEX_WEIGHT},{MODEL_ONLY_WEIGHT},{POS_THRESHOLD},{NEG_THRESHOLD},{PLAIN_LEX},{QUESTION_POSITIVE}".encode())
+        h.update(
+            f"{LEX_WEIGHT},{MODEL_ONLY_WEIGHT},{POS_THRESHOLD},{NEG_THRESHOLD},{PLAIN_LEX},{QUESTION_POSITIVE}".encode()
+        )
         if self.params.use_model:
-            from qunkpi.classify.model import shipped_model
-
-            h.update(json.dumps(shipped_model().meta, sort_keys=True).encode())
+            h.update(json.dumps(self.model().meta, sort_keys=True).encode())
         return h.hexdigest()[:16]
+
+
+def spelling_variants(word: str) -> set[str]:
+    """A normalised lexicon word and the spellings a hit may have: traditional (OpenCC), full-width."""
+    out = {word}
+    for conv in _converters():
+        out.add(conv.convert(word).lower())
+    if any("!" <= c <= "~" for c in word):
+        out.add("".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in word).lower())
+    return out
+
+
+@functools.cache
+def _converters() -> tuple[Any, ...]:
+    import opencc
+
+    return tuple(opencc.OpenCC(cfg) for cfg in ("s2t", "s2tw", "s2hk"))
 
 
 @functools.cache
@@ -312,8 +376,8 @@ def default_lexicons() -> Lexicons:
 
 
 @functools.cache
-def _default_rules(use_model: bool) -> Rules:
-    return Rules(default_lexicons(), RuleParams(use_model=use_model))
+def _default_rules(use_model: bool, model_all: bool = True) -> Rules:
+    return Rules(default_lexicons(), RuleParams(use_model=use_model, model_all=model_all))
 
 
 def label_text_table(
@@ -324,16 +388,29 @@ def label_text_table(
     Columns: tid, cls_t, reason_t, chars, lex, ckey, m (model score or NULL), score, sentiment.
     Returns the number of texts the model scored.
     """
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {out}_pre AS {rules.text_stage_sql(src, explain)}")
+    words, ints = rules.sentiment_tables()
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {out}_sw (word VARCHAR, weight DOUBLE)")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {out}_si (word VARCHAR, weight DOUBLE)")
+    con.register("_qk_words_view", pa.table({"word": [w for w, _ in words], "weight": [x for _, x in words]}))
+    con.register("_qk_ints_view", pa.table({"word": [w for w, _ in ints], "weight": [x for _, x in ints]}))
+    try:
+        con.execute(f"INSERT INTO {out}_sw SELECT * FROM _qk_words_view")
+        con.execute(f"INSERT INTO {out}_si SELECT * FROM _qk_ints_view")
+    finally:
+        con.unregister("_qk_words_view")
+        con.unregister("_qk_ints_view")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {out}_lex AS {rules.lex_table_sql(src, out + '_sw', out + '_si')}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {out}_pre AS {rules.text_stage_sql(src, out + '_lex', explain)}")
+    for t in ("_sw", "_si", "_lex"):
+        con.execute(f"DROP TABLE IF EXISTS {out}{t}")
     scored = 0
     con.execute(f"CREATE OR REPLACE TEMP TABLE {out}_m (tid UBIGINT, m DOUBLE)")
     if rules.params.use_model:
-        from qunkpi.classify.model import shipped_model
-
-        model = shipped_model()
-        rel = con.execute(
+        model = rules.model()
+        res = con.execute(
             f"SELECT p.tid, s.text FROM {out}_pre p JOIN {src} s USING (tid) WHERE p.needs_model"
-        ).fetch_arrow_table()
+        )
+        rel = res.to_arrow_table() if hasattr(res, "to_arrow_table") else res.fetch_arrow_table()
         if rel.num_rows:
             scores = model.score(rel.column("text"))
             _qk_model_scores = pa.table({"tid": rel.column("tid"), "m": pa.array(scores, type=pa.float64())})
@@ -345,8 +422,9 @@ def label_text_table(
             scored = rel.num_rows
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {out} AS
-        SELECT *, {Rules.sentiment_label_sql('score')} AS sentiment FROM (
-          SELECT p.* EXCLUDE (needs_model), mm.m, {Rules.sentiment_sql('p.lex', 'mm.m', 'p.cls_t')} AS score
+        SELECT *, {Rules.sentiment_label_sql("score")} AS sentiment FROM (
+          SELECT p.* EXCLUDE (needs_model), mm.m, {Rules.sentiment_sql("p.lex", "mm.m", "p.cls_t")} AS score,
+                 {Rules.polarity_sql("p.lex", "mm.m")} AS polarity_score
           FROM {out}_pre p LEFT JOIN {out}_m mm USING (tid))"""
     )
     con.execute(f"DROP TABLE IF EXISTS {out}_pre")
@@ -365,18 +443,26 @@ def classify_texts(
     rules: Rules | None = None,
     use_model: bool = True,
     redact_first: bool = True,
+    model_all: bool = True,
 ) -> list[Label]:
     """Classify texts as members' messages with no context (no staff, reply or flooding)."""
     from qunkpi.classify.pii import redact_array
 
     if rules is None:
-        rules = Rules(lexicons, RuleParams(use_model=use_model)) if lexicons is not None else _default_rules(use_model)
+        params = RuleParams(use_model=use_model, model_all=model_all)
+        rules = Rules(lexicons, params) if lexicons is not None else _default_rules(use_model, model_all)
     n = len(texts)
     types = list(msg_types) if msg_types is not None else ["text"] * n
     arr = pa.array(list(texts), type=pa.string())
     if redact_first:
         arr = redact_array(arr)
-    tbl = pa.table({"tid": pa.array(np.arange(n, dtype=np.uint64)), "text": arr, "msg_type": pa.array(types, type=pa.string())})
+    tbl = pa.table(
+        {
+            "tid": pa.array(np.arange(n, dtype=np.uint64)),
+            "text": arr,
+            "msg_type": pa.array(types, type=pa.string()),
+        }
+    )
     con = duckdb.connect()
     try:
         con.register("_qk_src_view", tbl)
@@ -405,7 +491,9 @@ def classify_texts(
     ]
 
 
-def classify_text(text: str, msg_type: str = "text", *, lexicons: Lexicons | None = None, use_model: bool = True) -> Label:
+def classify_text(
+    text: str, msg_type: str = "text", *, lexicons: Lexicons | None = None, use_model: bool = True
+) -> Label:
     """How one text is classified, as a member's message with no reply context (same SQL as the engine)."""
     return classify_texts([text], [msg_type], lexicons=lexicons, use_model=use_model)[0]
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from qunkpi.cli.common import WorkspaceOpt, console, json_value, print_json, user_errors
+from qunkpi.cli.common import WorkspaceOpt, console, err_console, json_value, print_json, user_errors
 from qunkpi.i18n import tr
 
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "green"}
@@ -55,7 +55,7 @@ def register(app: typer.Typer) -> None:
     ))
     def alerts_cmd(
         workspace: WorkspaceOpt,
-        period: Annotated[str, typer.Option("--period", "-p", help=tr("周期：2026-10、2026-W43、2026-10-01..2026-10-14", "period: 2026-10, 2026-W43, 2026-10-01..2026-10-14"))],
+        period: Annotated[str | None, typer.Option("--period", "-p", help=tr("周期：2026-10、2026-W43、2026-10-01..2026-10-14", "period: 2026-10, 2026-W43, 2026-10-01..2026-10-14"))] = None,
         community: Annotated[list[str] | None, typer.Option("--community", "-c", help=tr("社群 ID（可多次）", "community id (repeatable)"))] = None,
         limit: Annotated[int, typer.Option("--rows", help=tr("每条证据最多显示的行数", "evidence rows shown per alert"))] = 10,
         fmt: Annotated[str, typer.Option("--format", "-f", help="table|json")] = "table",
@@ -69,11 +69,18 @@ def register(app: typer.Typer) -> None:
             if rules_only:
                 _print_rules(rs)
                 return
+            if period is None:
+                from qunkpi.errors import QunkpiError
+
+                raise QunkpiError(tr("需要 --period（如 2026-10）", "--period is required (e.g. 2026-10)"))
             ws = Workspace.open(workspace, read_only=True)
-            alerts = evaluate_alerts(ws, period, community or None, rules=rs, evidence_limit=max(limit, 1))
+            notes: list[str] = []
+            alerts = evaluate_alerts(ws, period, community or None, rules=rs, evidence_limit=max(limit, 1), problems=notes)
             ws.close()
         if fmt == "json":
             print_json([alert_record(a) for a in alerts])
+            for n in notes:
+                err_console.print(n, highlight=False)
             return
         if not alerts:
             console.print(tr(f"{period}：没有触发任何规则", f"{period}: no rule fired"))
@@ -81,6 +88,8 @@ def register(app: typer.Typer) -> None:
             print_alert(a, max_rows=limit)
         for w in rs.warnings:
             console.print(f"[dim]{tr('规则未生效', 'rule skipped')}: {w.format()}[/]", highlight=False)
+        for n in notes:
+            console.print(f"[yellow]{n}[/]", highlight=False)
 
     @app.command("review", help=tr(
         "双周复盘：按严重度与影响挑出前 3 个问题，附证据与行动（周标签 = 截至该周的两周）",
@@ -112,11 +121,15 @@ def register(app: typer.Typer) -> None:
             console.print(tr("其余问题：", "other problems: ") + "；".join(f"{a.community_id} {a.title}" for a in rv.others), highlight=False)
         if rv.marks:
             console.print(tr("亮点：", "highlights: ") + "；".join(f"{a.community_id} {a.title}" for a in rv.marks), highlight=False)
+        for n in rv.notes:
+            console.print(f"[yellow]{n}[/]", highlight=False)
 
 
 def _print_rules(rs: Any) -> None:
-    from qunkpi.plans.targets import fmt
+    from qunkpi.catalog import load_catalog
+    from qunkpi.plans.targets import fmt, unit_of
 
+    cat = load_catalog()
     t = Table(title=tr("诊断规则", "Diagnosis rules"))
     for col in ("id", tr("指标", "metric"), tr("条件", "condition"), tr("持续", "persistence"), tr("严重度", "severity"), tr("用途", "purposes"), tr("行动", "action")):
         t.add_column(col, overflow="fold")
@@ -124,7 +137,7 @@ def _print_rules(rs: Any) -> None:
         if not r.enabled:
             continue
         pers = f"{r.persistence.count}×{r.persistence.grain}" if r.persistence else ""
-        unit = "ratio" if abs(r.threshold) <= 1 else "number"
+        unit = unit_of(cat[r.metric]) if r.metric in cat else "ratio"
         t.add_row(r.id, r.metric, f"{r.op} {fmt(r.threshold, unit)}", pers, _sev(r.severity), ",".join(r.purposes) or "*", r.action())
     console.print(t)
 

@@ -130,7 +130,7 @@ def register(app: typer.Typer) -> None:
         community: Annotated[list[str] | None, typer.Option("--community", "-c", help=tr("社群 ID（可多次）", "community id (repeatable)"))] = None,
         fmt: Annotated[str, typer.Option("--format", "-f", help="table|csv|xlsx|json")] = "table",
         out: Annotated[Path | None, typer.Option("--out", "-o", help=tr("输出文件（xlsx 必填）", "output file (required for xlsx)"))] = None,
-        silent_days: Annotated[int | None, typer.Option("--silent-days", help=tr("沉默天数 N（默认取 [metrics] silent_days）", "N of the silent list (default [metrics] silent_days)"))] = None,
+        silent_days: Annotated[int | None, typer.Option("--silent-days", help=tr("沉默天数 N（默认取配置 metrics.silent_days）", "N of the silent list (default: setting metrics.silent_days)"))] = None,
         lookback: Annotated[int, typer.Option("--lookback", help=tr("流失风险：回看前几个周期的有效发言", "churn-risk: previous periods to look back on"))] = 1,
     ) -> None:
         from qunkpi.errors import QunkpiError

@@ -175,9 +175,13 @@ class Suggestion:
 
 
 def _benchmark(entry_bm: TemplateBenchmark | None, m: MetricDef, purpose: str | None, stage: str | None,
-               account_type: str | None) -> BenchmarkRef | None:
+               account_type: str | None, grain: str = "month") -> BenchmarkRef | None:
+    """The template's benchmark, else the catalog's for this purpose/stage/account type. A catalog benchmark of a
+    volume stated for another grain (topic bursts ≥ 2 per *week*) does not apply to a monthly target."""
     if entry_bm is not None:
         return BenchmarkRef(entry_bm.op, entry_bm.value, entry_bm.source)
+    if m.grain != grain and unit_of(m) in ("count", "yuan"):
+        return None
     for b in m.benchmarks:
         if b.op in (">=", "<=", ">", "<") and b.applies(purpose, stage, account_type):
             return BenchmarkRef(b.op, b.value, b.source)
@@ -291,7 +295,7 @@ def suggest_plan(
         if base is None:
             skipped.append((mid, tr(f"没有数据（{reasons.get(mid, 'n/a')}）", f"no data ({reasons.get(mid, 'n/a')})")))
             return None
-        ref = _benchmark(bm, m, purpose, stage, account_type)
+        ref = _benchmark(bm, m, purpose, stage, account_type, grain)
         prop = propose(base, m.direction, unit_of(m), ref)
         if prop.target is None:
             skipped.append((mid, "; ".join(prop.reasoning)))

@@ -42,7 +42,7 @@ RATIO_UNITS = {"output_input_ratio": "multiple", "roi": "signed_ratio", "net_gro
 def unit_of(m: object) -> str:
     """The unit plans use for a metric definition: the catalog unit, except for ratios that are not shares."""
     mid, unit = str(getattr(m, "id", "")), str(getattr(m, "unit", "ratio"))
-    return RATIO_UNITS.get(mid, unit) if unit == "ratio" else unit
+    return RATIO_UNITS.get(mid, unit) if unit in ("ratio", "score") else unit
 
 
 def sign(direction: str) -> int:
@@ -159,7 +159,12 @@ def propose(baseline: float | None, direction: str, unit: str, benchmark: Benchm
     clamped = clamp_unit(target, unit)
     if clamped != target:
         why.append(tr("目标限制在指标取值范围内", "target kept within the metric's range"))
-    return Proposal(round_for(clamped, unit), why)
+    out = round_for(clamped, unit)
+    if unit == "count" and s * (clamped - baseline) > 0 and s * (out - baseline) <= 0:
+        # a small count would round back to its baseline: ask for at least one more (or one fewer)
+        out = float(math.floor(baseline) + 1) if s > 0 else float(max(math.ceil(baseline) - 1, 0))
+        why.append(tr("取整后至少改善 1", "rounded to an improvement of at least 1"))
+    return Proposal(out, why)
 
 
 @dataclass

@@ -321,7 +321,17 @@ class ReportData:
                 "baseline": t.baseline,
                 "actions": list(t.actions),
             }
-        return {"north_star": plan.north_star.metric, "targets": targets, "name": plan.name, "deadline": str(plan.deadline)}
+        started = parse_period(plan.start).start < period.end
+        return {
+            "north_star": plan.north_star.metric,
+            "targets": targets,
+            "name": plan.name,
+            "start": plan.start,
+            "started": started,
+            "deadline": str(plan.deadline),
+            "actions": list(plan.north_star.actions),
+            "relation": plan.north_star.relation,
+        }
 
     def north_star(self, purpose: str | None, plan: dict[str, Any] | None) -> str:
         if plan and plan.get("north_star") in self.catalog:
@@ -352,7 +362,7 @@ class ReportData:
         bench = self.benchmark_for(m, purpose, stage)
         target = None
         if plan and isinstance(plan.get("targets"), dict) and mid in plan["targets"]:
-            target = plan["targets"][mid]
+            target = {**plan["targets"][mid], "started": plan.get("started", True), "start": plan.get("start")}
         value = clean(value)
         prev = clean(prev)
         status, status_text = self.status(m, value, target, bench, lang)
@@ -381,6 +391,8 @@ class ReportData:
         """on_track / at_risk / off_track against a plan target (within 10% of it = at risk); met / below against a benchmark."""
         if value is None:
             return "na", tr("无数据", "no data", lang)
+        if target and target.get("started") is False:
+            return "none", tr(f"计划 {target.get('start')} 起", f"plan starts {target.get('start')}", lang)
         if target and target.get("value") is not None:
             tv = float(target["value"])
             higher = m.direction != "lower"
@@ -488,7 +500,7 @@ class ReportData:
             "period": _period_json(period),
             "previous": _period_json(period.previous()),
             "trend_periods": [p.label for p in periods],
-            "plan": {"available": plan is not None, "north_star": ns, "reason": None if plan else tr(
+            "plan": {"available": plan is not None, "north_star": ns, "details": plan, "reason": None if plan else tr(
                 "尚未制定 KPI 计划：北极星指标按群定位默认选择，参考线为种子文档基准（`qunkpi plan` 可制定目标）",
                 "no KPI plan yet: the North Star is the default for the community's purpose and reference lines are the seeds' benchmarks (`qunkpi plan` sets targets)",
                 lang,
@@ -608,11 +620,24 @@ class ReportData:
             return not_available("缺少消息数据", "no message data", lang)
 
         def run() -> list[dict[str, Any]]:
-            with self.lock:
-                got = fn(self.ws, period.start, period.end, community_id=cid, top=20)
+            # one pass for every community (top 20 each), cached; each request takes its community's rows
+            with self.lock, lang_context(lang):
+                got = fn(self.ws, period.start, period.end, community_id=None, top=20)
             return records(got) if isinstance(got, pd.DataFrame) else [dict(x) for x in got]
 
-        return {"available": True, "items": self.cached(("topics", cid, period.label), run)}
+        try:
+            items = [r for r in self.cached(("topics", period.label), run) if r.get("community_id") == cid]
+        except QunkpiError as e:
+            return {"available": False, "reason": str(e)}
+        return {
+            "available": True,
+            "items": items,
+            "note": tr(
+                "按本期消息数排序；绿色为高转化话题：参与者 7 天内下单比例高于本群活跃成员（lift > 1）",
+                "by messages in the period; green: high-conversion topics, whose participants ordered within 7 days more often than the community's active members (lift > 1)",
+                lang,
+            ),
+        }
 
     def cohorts(self, cid: str, period: Period, lang: str) -> dict[str, Any]:
         """Membership retention by join-month cohort (qunkpi.cohorts.retention_matrix): the 6 months up to the period's end."""
@@ -719,12 +744,13 @@ class ReportData:
         ]
         # the funnel needs the first stage: posts with a delivery count (articles; videos and lives have none)
         fp = posts[posts["delivered"].notna()] if len(posts) else posts
-        funnel: list[dict[str, Any]] = []
-        prev: float | None = None
-        for k, name in funnel_keys:
-            v = float(fp[k].fillna(0).sum()) if len(fp) else 0.0
-            funnel.append({"stage": name, "value": v, "rate": (v / prev) if prev else None})
-            prev = v
+        # rates as the catalog defines them: open = read / delivered, share = shared / read,
+        # secondary share = read from shares / read
+        sums = [float(fp[k].fillna(0).sum()) if len(fp) else 0.0 for k, _ in funnel_keys]
+        bases = [None, sums[0], sums[1], sums[1]]
+        funnel: list[dict[str, Any]] = [
+            {"stage": name, "value": v, "rate": (v / b) if b else None} for (_, name), v, b in zip(funnel_keys, sums, bases, strict=True)
+        ]
         funnel_note = tr(
             f"漏斗只统计有送达数的 {len(fp)} 篇内容（视频、直播没有送达数）",
             f"the funnel counts the {len(fp)} posts with a delivery count (videos and lives have none)",

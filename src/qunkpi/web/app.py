@@ -31,6 +31,7 @@ def create_app(workspace_path: str | Path, *, secure_cookies: bool = False, warm
 
     wp = Path(workspace_path)
     ws = Workspace.open(wp, read_only=True)
+    _ = ws.con  # connect now: a workspace held by a writer (an import) fails here, with its message, not on a page
     data = ReportData(ws)
 
     @contextlib.asynccontextmanager

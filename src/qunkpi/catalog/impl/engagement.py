@@ -16,6 +16,7 @@ and the community aggregates (``koc_count``, ``high_value_share``) can never dis
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import ibis
@@ -316,7 +317,7 @@ def burst_candidates(stream: pd.DataFrame) -> pd.DataFrame:
     comm = stream["community_id"].to_numpy()
     bounds = np.flatnonzero(np.r_[True, comm[1:] != comm[:-1], True])
     mask = np.zeros(len(stream), dtype=bool)
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+    for a, b in itertools.pairwise(bounds):
         mask[a:b] = burst_triggers(times[a:b], eff[a:b], codes[a:b])
     return stream.loc[mask, ["community_id", "message_id", "sent_at"]].reset_index(drop=True)
 

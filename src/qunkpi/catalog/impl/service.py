@@ -158,6 +158,7 @@ def question_responses(ctx: Ctx) -> ir.Table:
         "resolved_at",
         first_wait_s=service_clock(out.first_response_at, hours) - t0,
         resolve_wait_s=service_clock(out.resolved_at, hours) - t0,
+        open_s=service_clock(ctx.as_of_literal(), hours) - t0,
     )
 
 
@@ -169,12 +170,18 @@ def questions(ctx: Ctx) -> ir.Table:
 
 
 def _share(ctx: Ctx, cond_name: str) -> ir.Table:
+    """Share of questions meeting a condition. A question still waiting at the as-of time (the data horizon,
+    or ``--as-of``) whose limit has not run out yet is *pending*: the data cannot say how it ends, so it is
+    left out of numerator and denominator (otherwise the latest day's questions would always look unreplied)."""
     r = question_responses(ctx)
-    cond = {
-        "response_30m": r.first_wait_s.notnull() & (r.first_wait_s <= RESPONSE_LIMIT_S),
-        "unreplied": r.first_wait_s.isnull() | (r.first_wait_s > REPLY_LIMIT_S),
-        "resolved": r.resolve_wait_s.notnull() & (r.resolve_wait_s <= REPLY_LIMIT_S),
+    wait, limit = {
+        "response_30m": (r.first_wait_s, RESPONSE_LIMIT_S),
+        "unreplied": (r.first_wait_s, REPLY_LIMIT_S),
+        "resolved": (r.resolve_wait_s, REPLY_LIMIT_S),
     }[cond_name]
+    r = r.mutate(in_time=(wait.notnull() & (wait <= limit)).fill_null(False))
+    r = r.filter(r.in_time | (r.open_s >= limit))
+    cond = ~r.in_time if cond_name == "unreplied" else r.in_time
     g = r.group_by(KEYS).aggregate(n=r.count(), k=cond.cast("int64").sum())
     return g.select(*KEYS, value=ratio(g.k, g.n))
 

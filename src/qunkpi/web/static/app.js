@@ -238,7 +238,10 @@
     api(base).then(function (d) {
       document.getElementById('community-title').textContent = d.community.name + ' · ' + d.period.label + (showCompare() ? '  vs  ' + d.previous.label : '');
       note('community-sub', d.community.community_id + ' · ' + d.community.purpose_text + ' · ' + d.community.stage_text);
-      note('plan-note', d.plan.reason || '');
+      var pd = d.plan.details;
+      note('plan-note', d.plan.reason || ((lang === 'en' ? 'Plan ' : '计划 ') + (pd.name || '') + ' · ' + pd.start + ' → ' + pd.deadline +
+        (pd.actions && pd.actions.length ? (lang === 'en' ? ' · North Star actions: ' : ' · 北极星动作：') + pd.actions.join(lang === 'en' ? '; ' : '；') : '') +
+        (pd.relation ? ' · ' + pd.relation : '')));
       var ns = d.north_star;
       var card = document.getElementById('ns-card');
       card.appendChild(el('div', { cls: 'ns-label', text: T.northstar + ' · ' + ns.name }));
@@ -273,7 +276,9 @@
     }).catch(function (e) { note('plan-note', T.error + ': ' + e.message); });
     api(base + '/heatmap').then(function (h) { if (h.available) chart('heatmap-chart', h.chart); else unavailable('heatmap-note', h); });
     api(base + '/cohorts').then(function (h) { if (h.available && h.chart) chart('cohort-chart', h.chart); else unavailable('cohort-note', h); });
-    api(base + '/topics').then(function (h) { if (h.available && h.chart) chart('topics-chart', h.chart); else unavailable('topics-note', h.available ? { reason: T.nodata } : h); });
+    api(base + '/topics').then(function (h) {
+      if (h.available && h.chart) { chart('topics-chart', h.chart); note('topics-note', h.note); } else unavailable('topics-note', h.available ? { reason: T.nodata } : h);
+    });
     api(base + '/activities').then(function (a) {
       if (!a.available) { unavailable('activities-note', a); return; }
       if (!a.items.length) { note('activities-note', T.nodata); return; }

@@ -1,0 +1,346 @@
+"""Cross-cutting security checks of the dashboard (SPEC §9, issue 10).
+
+Routes are enumerated from the app itself (``app.routes``), so a route added later is covered without touching
+this file; a route with a path parameter this file does not know how to fill fails ``test_every_path_parameter
+_is_known`` until it is taught here.
+
+The sample workspace is tests/web/sample_ws.py: c1 (sales, staff1, team 华东组), c2 (service, staff2, 华东组),
+c3 (content account, staff3, 华南组). Users: op1 sees c1; op2 sees c2; op3 sees c3; boss (manager of 华东组)
+sees c1 and c2; admin sees everything.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from relhelp import REPO, count
+
+sys.path.insert(0, str(REPO / "tests" / "web"))
+import sample_ws  # noqa: E402
+
+PASSWORD = "correct-horse-9"
+USERS = {
+    "admin": ("admin", None, None, []),
+    "op1": ("operator", "华东组", "staff1", ["c1"]),
+    "op2": ("operator", "华东组", "staff2", ["c2"]),
+    "op3": ("operator", "华南组", "staff3", ["c3"]),
+    "boss": ("manager", "华东组", "boss1", []),
+}
+VISIBLE = {"admin": {"c1", "c2", "c3"}, "op1": {"c1"}, "op2": {"c2"}, "op3": {"c3"}, "boss": {"c1", "c2"}}
+ALL = {"c1", "c2", "c3"}
+# What must never appear in a response to someone who may not see the community (ids as JSON strings, names,
+# the titles of c3's posts).
+MARKERS = {
+    "c1": ['"c1"', "轻食打卡营", "十月打卡挑战"],
+    "c2": ['"c2"', "售后服务群"],
+    "c3": ['"c3"', "品牌公众号", "秋季轻食指南", "新品上市"],
+}
+PATH_FILL = {"kind": "silent", "code": "en"}  # path parameters other than community_id
+PUBLIC = {"/login", "/lang/{code}", "/static"}  # reachable without a session (no data behind them)
+
+
+@pytest.fixture(scope="module")
+def sample_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from qunkpi.web.auth import UserStore
+    from qunkpi.workspace import Workspace
+
+    path = sample_ws.build(tmp_path_factory.mktemp("sec") / "ws")
+    store = UserStore(path)
+    ws = Workspace.open(path, read_only=True)
+    for name, (role, team, staff, comms) in USERS.items():
+        store.add(name, PASSWORD, role, team=team, staff_id=ws.person_id(staff) if staff else None, communities=comms)
+    ws.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def app(sample_path: Path) -> Any:
+    from qunkpi.web.app import create_app
+
+    return create_app(sample_path)
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> Any:
+    client.get("/login")
+    return client.post("/login", data={"username": username, "password": password,
+                                       "csrf_token": client.cookies.get("qunkpi_csrf") or "", "next": "/"},
+                       follow_redirects=False)
+
+
+@pytest.fixture(scope="module")
+def clients(app: Any) -> Iterator[dict[str, TestClient]]:
+    out = {}
+    for name in USERS:
+        c = TestClient(app)
+        assert login(c, name).status_code == 303
+        out[name] = c
+    yield out
+    for c in out.values():
+        c.close()
+
+
+def routes(app: Any) -> list[tuple[str, str, list[str], list[str]]]:
+    """(method, path, path parameters, query parameters) of every route the app serves."""
+    out = []
+    for r in app.routes:
+        if not isinstance(r, APIRoute):
+            continue
+        params = re.findall(r"{(\w+)(?::\w+)?}", r.path)
+        query = [p.name for p in r.dependant.query_params]
+        for sub in r.dependant.dependencies:  # query parameters of dependencies (period, community filter ...)
+            query += [p.name for p in sub.query_params]
+        for m in sorted(r.methods or ()):
+            if m != "HEAD":
+                out.append((m, r.path, params, sorted(set(query))))
+    return out
+
+
+def fill(path: str, cid: str) -> str:
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1)
+        return cid if name == "community_id" else PATH_FILL[name]
+
+    return re.sub(r"{(\w+)(?::\w+)?}", sub, path)
+
+
+def test_every_path_parameter_is_known(app: Any) -> None:
+    rs = routes(app)
+    assert len(rs) >= 15, rs
+    unknown = {(p, name) for _m, p, params, _q in rs for name in params if name != "community_id" and name not in PATH_FILL}
+    assert not unknown, f"teach test_web_security.PATH_FILL how to fill these path parameters: {unknown}"
+
+
+def leaks(text: str, forbidden: set[str]) -> list[str]:
+    return [m for cid in sorted(forbidden) for m in MARKERS[cid] if m in text]
+
+
+def test_every_route_as_every_role_with_forbidden_ids(app: Any, clients: dict[str, TestClient]) -> None:
+    """Each GET route, as each user, with each community the user must not see (in the path and in ?community=)
+    and an id that does not exist: 403/404, or 200 without a trace of the forbidden community."""
+    checked = 0
+    for user, c in clients.items():
+        forbidden = ALL - VISIBLE[user]
+        for method, path, params, query in routes(app):
+            if method != "GET":
+                continue
+            for cid in [*sorted(forbidden), "no-such-community"]:
+                url = fill(path, cid)
+                q: dict[str, Any] = {"period": "2026-10"}
+                if "community" in query:
+                    q["community"] = [cid]
+                r = c.get(url, params=q, follow_redirects=False)
+                checked += 1
+                count("web: route x role x forbidden id")
+                assert r.status_code != 500, (user, url, r.text[:300])
+                if "community_id" in params:
+                    assert r.status_code in (403, 404), (user, url, r.status_code, r.text[:300])
+                    body = r.text
+                    if r.headers.get("content-type", "").startswith("application/json"):
+                        assert set(r.json()) <= {"detail"}, (user, url, r.text[:300])
+                    assert not leaks(body, forbidden), (user, url, leaks(body, forbidden))
+                else:
+                    assert not leaks(r.text, forbidden), (user, url, leaks(r.text, forbidden), r.text[:500])
+    assert checked > 50
+
+
+def test_visible_communities_are_served(clients: dict[str, TestClient]) -> None:
+    """The other side of the check above: what a user may see is served (otherwise 404 everywhere would pass)."""
+    for user, c in clients.items():
+        for cid in VISIBLE[user]:
+            r = c.get(f"/api/v1/communities/{cid}", params={"period": "2026-10"})
+            assert r.status_code == 200, (user, cid, r.status_code)
+            assert MARKERS[cid][0] in r.text
+        listed = {str(x["community_id"]) for x in c.get("/api/v1/communities", params={"period": "2026-10"}).json()}
+        assert listed == VISIBLE[user], (user, listed)
+
+
+def test_appraisal_rows_only_for_self_and_team(app: Any, clients: dict[str, TestClient], sample_path: Path) -> None:
+    from qunkpi.workspace import Workspace
+
+    ws = Workspace.open(sample_path, read_only=True)
+    pid = {s: ws.person_id(s) for s in ("staff1", "staff2", "staff3", "boss1")}
+    ws.close()
+    may_see = {
+        "op1": {pid["staff1"]}, "op2": {pid["staff2"]}, "op3": {pid["staff3"]},
+        "boss": {pid["staff1"], pid["staff2"], pid["boss1"]},
+    }
+    for user, allowed in may_see.items():
+        r = clients[user].get("/api/v1/appraisal", params={"period": "2026-10"})
+        assert r.status_code == 200
+        d = r.json()
+        rows = d.get("rows", []) if d.get("available") else []
+        seen = {row.get("staff_id") for row in rows}
+        assert seen <= allowed, (user, seen - allowed)
+        for other in set(pid.values()) - allowed:
+            assert other not in r.text, (user, "sees another staff member's appraisal")
+
+
+def test_anonymous_gets_nothing(app: Any) -> None:
+    with TestClient(app) as anon:
+        for method, path, _params, _q in routes(app):
+            if any(path == p or path.startswith(p + "/") for p in PUBLIC):
+                continue
+            url = fill(path, "c1")
+            r = anon.request(method, url, params={"period": "2026-10"}, follow_redirects=False)
+            count("web: anonymous request")
+            if path.startswith("/api/"):
+                assert r.status_code == 401, (method, url, r.status_code)
+            else:
+                assert r.status_code in (303, 401, 403), (method, url, r.status_code)
+            assert not leaks(r.text, ALL), (method, url)
+
+
+def test_state_changing_requests_need_csrf(app: Any, sample_path: Path) -> None:
+    """Every non-GET route refuses a request without the CSRF token, even with a valid session."""
+    c = TestClient(app)
+    assert login(c, "admin").status_code == 303
+    unsafe = [(m, p) for m, p, _params, _q in routes(app) if m not in ("GET", "HEAD", "OPTIONS")]
+    assert unsafe, "no state-changing route found (login/logout at least)"
+    for method, path in unsafe:
+        url = fill(path, "c1")
+        r = c.request(method, url, data={"username": "admin", "password": PASSWORD}, follow_redirects=False)
+        assert r.status_code == 403, (method, url, r.status_code)
+        r = c.request(method, url, data={"username": "admin", "password": PASSWORD, "csrf_token": "forged"}, follow_redirects=False)
+        assert r.status_code == 403, (method, url, r.status_code)
+    # the session still works after the refused logout
+    assert c.get("/api/v1/me").status_code == 200
+
+
+def test_session_cookie_flags(sample_path: Path) -> None:
+    from qunkpi.web.app import create_app
+
+    for secure in (False, True):
+        with TestClient(create_app(sample_path, secure_cookies=secure)) as c:
+            r = login(c, "op1")
+            assert r.status_code == 303
+            cookies = [v for k, v in r.headers.multi_items() if k.lower() == "set-cookie"]
+            session = [v for v in cookies if v.startswith("qunkpi_session=")]
+            assert session, cookies
+            flags = session[0].lower()
+            assert "httponly" in flags
+            assert "samesite=lax" in flags or "samesite=strict" in flags
+            assert ("secure" in [f.strip() for f in flags.split(";")]) == secure, flags
+            csrf = [v for v in cookies if v.startswith("qunkpi_csrf=")]
+            assert csrf and "httponly" in csrf[0].lower()
+
+
+def test_tampered_or_foreign_session_is_refused(app: Any, clients: dict[str, TestClient]) -> None:
+    token = clients["op1"].cookies.get("qunkpi_session")
+    assert token
+    with TestClient(app) as c:
+        for bad in (token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1], token.replace("op1", "admin"), "x", ""):
+            c.cookies.set("qunkpi_session", bad)
+            assert c.get("/api/v1/me").status_code == 401
+
+
+def test_login_rate_limited(sample_path: Path) -> None:
+    from qunkpi.web.app import create_app
+
+    with TestClient(create_app(sample_path)) as c:
+        codes = [login(c, "op2", "wrong-password").status_code for _ in range(6)]
+        assert codes[:5] == [401] * 5, codes
+        assert codes[5] == 429, codes
+        # locked out even with the right password while the window lasts
+        assert login(c, "op2").status_code == 429
+        # another account is not locked by op2's failures
+        assert login(c, "op3").status_code == 303
+
+
+def test_passwords_hashed_with_argon2(sample_path: Path) -> None:
+    raw = (sample_path / "web_users.json").read_text(encoding="utf-8")
+    assert PASSWORD not in raw
+    users = json.loads(raw)["users"]
+    assert users and all(u["password_hash"].startswith("$argon2id$") for u in users)
+    assert (sample_path / "web_users.json").stat().st_mode & 0o077 == 0, "users file readable by others"
+
+
+SECURITY_HEADERS = ("content-security-policy", "x-frame-options", "referrer-policy", "x-content-type-options")
+
+
+def test_security_headers_everywhere(app: Any, clients: dict[str, TestClient]) -> None:
+    c = clients["admin"]
+    with TestClient(app) as anon:
+        responses = {
+            "login page": anon.get("/login"),
+            "401 api": anon.get("/api/v1/me"),
+            "static": anon.get("/static/app.js"),
+            "page": c.get("/"),
+            "api": c.get("/api/v1/overview", params={"period": "2026-10"}),
+            "404 api": c.get("/api/v1/communities/nope"),
+            "404 page": c.get("/community/nope"),
+            "csv": c.get("/api/v1/communities/c1/members/silent.csv", params={"period": "2026-10"}),
+        }
+    for what, r in responses.items():
+        for h in SECURITY_HEADERS:
+            assert h in r.headers, (what, h)
+        csp = r.headers["content-security-policy"]
+        directives = {d.strip().split(" ")[0]: d.strip() for d in csp.split(";") if d.strip()}
+        script = directives.get("script-src") or directives.get("default-src", "")
+        assert "'unsafe-inline'" not in script and "'unsafe-eval'" not in script, (what, csp)
+        assert "frame-ancestors 'none'" in csp or r.headers["x-frame-options"].upper() in ("DENY", "SAMEORIGIN")
+        assert r.headers["x-content-type-options"] == "nosniff"
+    assert responses["api"].headers.get("cache-control") == "no-store"
+
+
+def test_no_inline_script_in_pages(clients: dict[str, TestClient]) -> None:
+    """The CSP forbids inline scripts, so the pages must not rely on any (they would silently break)."""
+    c = clients["admin"]
+    for url in ("/", "/community/c1", "/content", "/appraisal", "/glossary", "/api/v1/docs", "/login"):
+        html = c.get(url).text
+        for tag in re.findall(r"<script\b[^>]*>", html, flags=re.I):
+            assert "src=" in tag.lower(), (url, tag)
+        assert not re.search(r"\son[a-z]+\s*=", html, flags=re.I), (url, "inline event handler")
+        assert "javascript:" not in html.lower(), url
+
+
+INJECTIONS = ["c1' OR '1'='1", "c1\"; DROP TABLE members; --", "../../etc/passwd", "%00", "c1%27", "ｃ１", "c1 UNION SELECT * FROM staff"]
+
+
+def test_injection_strings_in_every_parameter(app: Any, clients: dict[str, TestClient]) -> None:
+    c = clients["op1"]
+    before = None
+    for method, path, params, query in routes(app):
+        if method != "GET":
+            continue
+        for bad in INJECTIONS:
+            url = fill(path, bad) if "community_id" in params else fill(path, "c1")
+            qs: dict[str, Any] = {q: bad for q in query}
+            r = c.get(url, params=qs, follow_redirects=False)
+            count("web: injection strings")
+            assert r.status_code < 500, (url, qs, r.status_code, r.text[:300])
+            assert not leaks(r.text, ALL - VISIBLE["op1"]), (url, qs)
+    after = app.state.qunkpi.data.sql("SELECT count(*) AS n FROM members")["n"].iloc[0]
+    assert after == 14 if before is None else after == before  # 10 c1 spells (staff1 + m1..m9) + 4 c2 spells
+
+
+def test_open_redirects_refused(app: Any) -> None:
+    with TestClient(app) as c:
+        for nxt in ("//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"):
+            c.get("/login")
+            r = c.post("/login", data={"username": "op1", "password": PASSWORD, "csrf_token": c.cookies.get("qunkpi_csrf") or "",
+                                       "next": nxt}, follow_redirects=False)
+            assert r.status_code == 303 and r.headers["location"] == "/", (nxt, r.headers.get("location"))
+            r = c.get(f"/lang/en?next={nxt}", follow_redirects=False)
+            assert r.headers["location"] == "/", nxt
+
+
+def test_web_layer_builds_no_sql_from_strings() -> None:
+    """The web package never formats SQL itself: every query goes through reports.data with bound parameters."""
+    offenders = []
+    for f in sorted((REPO / "src" / "qunkpi" / "web").rglob("*.py")):
+        tree = ast.parse(f.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("execute", "sql", "query"):
+                arg = node.args[0] if node.args else None
+                if arg is not None and not isinstance(arg, ast.Constant):
+                    offenders.append(f"{f.relative_to(REPO)}:{node.lineno}")
+    assert not offenders, offenders
