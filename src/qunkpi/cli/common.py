@@ -115,7 +115,9 @@ def fmt_value(v: Any, unit: str) -> str:
     if unit == "count":
         return f"{v:,.0f}"
     if unit == "yuan":
-        return f"¥{v:,.2f}"
+        return f"¥{v:,.0f}" if abs(v) >= 100 else f"¥{v:,.2f}"
     if unit == "seconds":
         return f"{v:,.0f}s"
+    if unit == "points":
+        return f"{v:.1f}"
     return f"{v:,.2f}"

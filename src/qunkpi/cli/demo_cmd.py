@@ -15,9 +15,7 @@ from qunkpi.i18n import get_lang, tr
 SUMMARY_METRICS = [
     "members_end",
     "net_growth_rate",
-    "churn_rate",
     "engaged_rate",
-    "core_interaction_rate",
     "effective_message_share",
     "response_30m_rate",
     "gmv",
@@ -25,22 +23,22 @@ SUMMARY_METRICS = [
 ]
 
 
-def summary_table(df, period: str) -> Table:  # type: ignore[no-untyped-def]
-    """The main KPIs per community for the last period, as a Rich table."""
+def summary_table(df, period: str, names: dict[str, str]) -> Table:  # type: ignore[no-untyped-def]
+    """The main KPIs of each community (not content accounts) for one period, as a Rich table."""
     from qunkpi.catalog import load_catalog
 
     cat = load_catalog()
     lang = get_lang()
-    sel = df[(df.period == period) & df.breakdown.isna()]
+    sel = df[(df.period == period) & df.breakdown.isna() & df.community_id.isin(list(names))]
     metrics = [m for m in SUMMARY_METRICS if m in set(sel.metric)]
-    t = Table(title=tr(f"主要指标 · {period}", f"Main KPIs · {period}"))
-    t.add_column(tr("社群", "community"))
+    t = Table(title=tr(f"主要指标 · {period}", f"Main KPIs · {period}"), show_lines=False)
+    t.add_column(tr("社群", "community"), overflow="fold", max_width=18)
     for m in metrics:
-        t.add_column(cat[m].name(lang), justify="right")
+        t.add_column(cat[m].name(lang), justify="right", overflow="fold")
     for cid, g in sel.groupby("community_id", sort=True):
         vals = dict(zip(g.metric, g.value, strict=True))
         units = dict(zip(g.metric, g.unit, strict=True))
-        t.add_row(str(cid), *[fmt_value(vals.get(m), units.get(m, "")) for m in metrics])
+        t.add_row(names.get(str(cid), str(cid)), *[fmt_value(vals.get(m), units.get(m, "")) for m in metrics])
     return t
 
 
@@ -101,7 +99,8 @@ def run_pipeline(data: Path, workspace: Path, end: str | None) -> None:
     out_dir.mkdir(exist_ok=True)
     csv = out_dir / "metrics.csv"
     df.to_csv(csv, index=False)
-    console.print(summary_table(df, last.label))
+    names = dict(ws.con.execute("SELECT community_id, name FROM communities ORDER BY community_id").fetchall())
+    console.print(summary_table(df, last.label, names))
     console.print(tr(f"全部指标（6 个月）：{csv}", f"all metrics (6 months): {csv}"))
     try:
         from qunkpi.reports.html import write_html_report
