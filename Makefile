@@ -53,14 +53,19 @@ docs: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/qunkpi bench --scale $(SCALE)
 
+# Issue 10 at full size: many more generated cases, 20 kill points per command, the load test (50 clients, 60 s)
+# on the medium demo. Every step runs even when one fails; the figures land in $(REL_OUT)/ (docs/reliability.md).
+REL_OUT ?= reliability-out
+reliability: $(STAMP)
+	@mkdir -p $(REL_OUT); rm -f $(REL_OUT)/cases-*.json; status=0; \
+	QUNKPI_RELIABILITY=full QUNKPI_RELIABILITY_OUT=$(REL_OUT) $(BIN)/python -m pytest tests/reliability -n 2 --dist loadfile || status=1; \
+	$(BIN)/python -m qunkpi.reliability.summary $(REL_OUT) || status=1; \
+	test -f $(REL_OUT)/medium-ws/qunkpi.toml || $(BIN)/qunkpi demo --out $(REL_OUT)/medium-data --scale medium --run --workspace $(REL_OUT)/medium-ws || status=1; \
+	$(BIN)/python scripts/loadtest.py $(REL_OUT)/medium-ws --clients 50 --seconds 60 --warmup 30 --json $(REL_OUT)/load.json || status=1; \
+	exit $$status
+
 clean:
 	rm -rf $(DEMO_DATA) $(DEMO_WS) build dist .pytest_cache .mypy_cache .ruff_cache
-
-# Debian's Chromium + Noto CJK fonts for the browser tests, PDF reports and screenshots (no browser download).
-browser-deps:
-	@if [ ! -x /usr/bin/chromium ]; then \
-		apt-get update && apt-get install -y chromium fonts-noto-cjk; \
-	else echo "chromium present: /usr/bin/chromium"; fi
 
 # docs/screenshots/*.png: dashboard pages and the first pages of the PDF report (needs pdftoppm: poppler-utils).
 screenshots: $(STAMP) browser-deps

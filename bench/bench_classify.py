@@ -3,6 +3,7 @@
     python bench/bench_classify.py --n 1000000                  # synthetic chat, 1 and 2 DuckDB threads
     python bench/bench_classify.py --workspace demo-workspace   # an existing workspace's messages
     python bench/bench_classify.py --n 1000000 --unique         # worst case: every text distinct
+    python bench/bench_classify.py --demo medium                # the demo generator's data (≈5M messages)
 
 Synthetic messages are composed from hand-written fragments with random slots (products, numbers,
 times, emoji), so most texts are distinct (the share is printed), with realistic proportions of
@@ -27,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute
+import pyarrow.parquet
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -254,14 +257,34 @@ def load_workspace_messages(path: Path) -> pa.Table:
         ).to_arrow_table()
 
 
-def build_workspace(tmp: Path, msgs: pa.Table) -> Workspace:
+def demo_folder(scale: str, tmp: Path) -> Path:
+    from qunkpi.demo import generate
+
+    out = tmp / f"demo_{scale}"
+    generate(out, scale)
+    return out
+
+
+def build_workspace(tmp: Path, msgs: pa.Table, folder: Path | None = None) -> Workspace:
     ws = Workspace.init(tmp / "ws")
     con = ws.con
+    if folder is not None:  # the demo's own members and staff (raw ids, as in its messages)
+        con.execute(
+            f"""INSERT INTO members SELECT community_id, member_id, joined_at, left_at, source_channel, inviter_id,
+                coalesce(is_staff, false), coalesce(role, 'member'), profile_filled, profile_total, NULL
+                FROM read_csv('{folder / "members.csv"}', all_varchar=false)"""
+        )
+        con.execute(
+            f"INSERT INTO staff SELECT staff_id, name, role, team, NULL FROM read_csv('{folder / 'staff.csv'}')"
+        )
     con.register("_bench_msgs", msgs)
     con.execute(
         "INSERT INTO messages SELECT message_id, community_id, sender_id, sent_at, msg_type, text, reply_to, recalled, NULL FROM _bench_msgs"
     )
     con.unregister("_bench_msgs")
+    if folder is not None:
+        con.execute("CHECKPOINT")
+        return ws
     con.execute(
         """INSERT INTO members SELECT DISTINCT community_id, sender_id, TIMESTAMP '2024-12-01', NULL, NULL, NULL,
            ends_with(sender_id, '999'), CASE WHEN ends_with(sender_id, '999') THEN 'staff' ELSE 'member' END, NULL, NULL, NULL
@@ -269,6 +292,24 @@ def build_workspace(tmp: Path, msgs: pa.Table) -> Workspace:
     )
     con.execute("CHECKPOINT")
     return ws
+
+
+class _StatementTimer:
+    """Wraps a DuckDB connection to add up the time of the INSERT INTO message_labels statements."""
+
+    def __init__(self, con) -> None:  # type: ignore[no-untyped-def]
+        self.con = con
+        self.write_s = 0.0
+
+    def execute(self, sql, *args):  # type: ignore[no-untyped-def]
+        t = time.perf_counter()
+        res = self.con.execute(sql, *args)
+        if sql.lstrip().startswith("INSERT INTO message_labels"):
+            self.write_s += time.perf_counter() - t
+        return res
+
+    def __getattr__(self, name):  # type: ignore[no-untyped-def]
+        return getattr(self.con, name)
 
 
 def timed(label: str, fn, n: int, cores: int, results: dict) -> object:  # type: ignore[no-untyped-def]
@@ -293,17 +334,24 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=1_000_000, help="synthetic messages (ignored with --workspace)")
     ap.add_argument("--workspace", type=Path, help="read messages from this workspace instead")
+    ap.add_argument(
+        "--demo", choices=["tiny", "small", "medium", "large"], help="generate the demo data of this scale"
+    )
     ap.add_argument("--unique", action="store_true", help="make every synthetic text distinct (worst case)")
     ap.add_argument("--threads", default="1,2", help="DuckDB thread counts to run, e.g. 1,2")
     ap.add_argument("--json", type=Path, help="write the figures to this JSON file")
     args = ap.parse_args(argv)
 
     t = time.perf_counter()
-    msgs = (
-        load_workspace_messages(args.workspace)
-        if args.workspace
-        else synth_messages(args.n, unique=args.unique)
-    )
+    tmp = Path(tempfile.mkdtemp(prefix="qk_bench_"))
+    folder = None
+    if args.demo:
+        folder = demo_folder(args.demo, tmp)
+        msgs = pa.parquet.read_table(folder / "messages.parquet")
+    elif args.workspace:
+        msgs = load_workspace_messages(args.workspace)
+    else:
+        msgs = synth_messages(args.n, unique=args.unique)
     n = msgs.num_rows
     texts = msgs.column("text")
     n_text = n - texts.null_count
@@ -321,18 +369,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  rows changed by redaction: {changed:,}")
     msgs = msgs.set_column(msgs.schema.get_field_index("text"), "text", redacted)
 
-    tmp = Path(tempfile.mkdtemp(prefix="qk_bench_"))
     try:
-        ws = build_workspace(tmp, msgs)
+        ws = build_workspace(tmp, msgs, folder)
+        real_con = ws.con
         for threads in [int(x) for x in args.threads.split(",") if x]:
-            ws.con.execute(f"SET threads = {threads}")
+            real_con.execute(f"SET threads = {threads}")
             ws.settings.classification.sentiment_model = False
-            summary = timed(
-                f"classify (classes + lexicon sentiment), {threads}T",
-                lambda: classify_workspace(ws, full=True),
-                n,
-                threads,
-                results,
+            timer = _StatementTimer(real_con)
+            ws._con = timer  # type: ignore[assignment]
+            label = f"classify (classes + lexicon sentiment), {threads}T"
+            summary = timed(label, lambda: classify_workspace(ws, full=True), n, threads, results)
+            ws._con = real_con
+            results[label]["of_which_writing_labels_s"] = round(timer.write_s, 3)
+            print(
+                f"  of which the INSERT INTO message_labels statements (join + write): {timer.write_s:.2f} s"
             )
             ws.settings.classification.sentiment_model = True
             timed(

@@ -24,7 +24,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def free_port() -> int:
@@ -51,6 +59,26 @@ def build_workspace(target: Path) -> tuple[Path, str]:
         except ImportError:
             pass
         ws.close()
+        # a stored KPI plan for the first community, so the community page shows targets (best effort)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "qunkpi.cli.main",
+                "plan",
+                "suggest",
+                "--workspace",
+                str(target),
+                "--community",
+                "c_b2b01",
+                "--period",
+                "2026-09",
+                "--save",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
         return target, "2026-10"
     except ImportError:
         sys.path.insert(0, str(ROOT / "tests" / "web"))
@@ -67,7 +95,9 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     a = ap.parse_args()
     if not Path(CHROMIUM).exists():
-        sys.exit("需要 Debian 的 chromium：make browser-deps / needs Debian's chromium: run `make browser-deps`")
+        sys.exit(
+            "需要 Debian 的 chromium：make browser-deps / needs Debian's chromium: run `make browser-deps`"
+        )
     from playwright.sync_api import sync_playwright
 
     from qunkpi.reports.pdf import write_pdf_report
@@ -135,12 +165,19 @@ def main() -> None:
         if shutil.which("pdftoppm"):
             pages = tmp / "pages"
             pages.mkdir()
-            subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "2", str(pdf), str(pages / "p")], check=True)
-            for i, png in enumerate(sorted(pages.glob("p*.png")), 1):  # pdftoppm pads the number to the page count
+            subprocess.run(
+                ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "2", str(pdf), str(pages / "p")], check=True
+            )
+            for i, png in enumerate(
+                sorted(pages.glob("p*.png")), 1
+            ):  # pdftoppm pads the number to the page count
                 shutil.move(str(png), a.out / f"report_pdf_page-{i}.png")
                 print("wrote", a.out / f"report_pdf_page-{i}.png")
         else:
-            print("pdftoppm not found (apt-get install poppler-utils) — PDF page screenshot skipped", file=sys.stderr)
+            print(
+                "pdftoppm not found (apt-get install poppler-utils) — PDF page screenshot skipped",
+                file=sys.stderr,
+            )
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -19,13 +19,26 @@ from typing import Any
 import pytest
 
 CHROMIUM = os.environ.get("QUNKPI_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PASSWORD = "browser-test-pw"
 
 if not Path(CHROMIUM).exists():
     if os.environ.get("QUNKPI_REQUIRE_BROWSER"):
-        raise RuntimeError(f"QUNKPI_REQUIRE_BROWSER is set but {CHROMIUM} is missing: run `make browser-deps`")
-    pytest.skip(f"{CHROMIUM} not installed (run `make browser-deps`; set QUNKPI_REQUIRE_BROWSER=1 to make this an error)", allow_module_level=True)
+        raise RuntimeError(
+            f"QUNKPI_REQUIRE_BROWSER is set but {CHROMIUM} is missing: run `make browser-deps`"
+        )
+    pytest.skip(
+        f"{CHROMIUM} not installed (run `make browser-deps`; set QUNKPI_REQUIRE_BROWSER=1 to make this an error)",
+        allow_module_level=True,
+    )
 
 pytestmark = pytest.mark.browser
 sys.path.insert(0, str(Path(__file__).parent.parent / "web"))
@@ -47,7 +60,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(path, warm=True), host="127.0.0.1", port=port, log_level="warning"))
+    srv = uvicorn.Server(
+        uvicorn.Config(create_app(path, warm=True), host="127.0.0.1", port=port, log_level="warning")
+    )
     th = threading.Thread(target=srv.run, daemon=True)
     th.start()
     for _ in range(200):

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-import relhelp  # noqa: E402
+import relhelp
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

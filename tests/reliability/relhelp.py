@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,3 +77,74 @@ def snapshot(con: Any) -> dict[str, int]:
         out[t] = int(n)
         out[t + "#hash"] = int(h) & 0xFFFFFFFFFFFF
     return out
+
+
+# The child: run one import, optionally killing itself at an injected point.
+CHILD_IMPORT = r"""
+import os, signal, sys
+from pathlib import Path
+import qunkpi.importers.canonical as c
+from qunkpi.workspace import Workspace
+
+ws_path, data, point, target = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+current = {"table": None}
+real_commit = c.Loader._commit
+
+def commit(self, src, stg, rep, report):
+    current["table"] = src.table
+    real_commit(self, src, stg, rep, report)
+    if point == "after_commit" and src.table == target:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+class Clock(c.datetime):
+    @classmethod
+    def now(cls, tz=None):
+        # called for the import-log row, after the table's rows were inserted and before COMMIT
+        if point == "in_transaction" and current["table"] == target:
+            os.kill(os.getpid(), signal.SIGKILL)
+        if point == "pause_in_transaction" and current["table"] == target:
+            print("PAUSED", flush=True)
+            import time
+            time.sleep(float(os.environ.get("QUNKPI_PAUSE_S", "8")))
+        return super().now(tz)
+
+c.Loader._commit = commit
+c.datetime = Clock
+print("READY", flush=True)
+ws = Workspace.open(ws_path)
+c.import_path(ws, Path(data))
+ws.close()
+print("IMPORT-DONE")
+"""
+
+
+CHILD_CLI = r"""
+import sys
+from qunkpi.cli.main import app
+print("READY", flush=True)
+app(sys.argv[1:])
+"""
+
+
+def start(args: list[str]) -> tuple[subprocess.Popen[str], float]:
+    """Start a child and wait until its imports are done (it prints READY): kill delays count from there."""
+    proc = subprocess.Popen([PY, "-c", *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line.strip() == "READY", line
+    return proc, time.monotonic()
+
+
+def kill_after(args: list[str], delay: float) -> None:
+    proc, _ = start(args)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
+
+
+def run_to_end(args: list[str]) -> float:
+    """Run a child to its end; returns the seconds of work after READY."""
+    proc, t0 = start(args)
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out[-2000:]
+    return time.monotonic() - t0

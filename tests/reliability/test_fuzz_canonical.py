@@ -309,7 +309,7 @@ def test_encodings_round_trip(fws: Workspace, names: list[str], encoding: str, d
 def test_reimport_counts_no_duplicates(fws: Workspace) -> None:
     """Re-importing the same file updates, never duplicates (hand count: 5 orders in, 5 stored, twice)."""
     raw = to_csv(ORDER_COLS, valid_orders(5)).encode()
-    _, r1 = run_import(fws, "orders.csv", raw)
+    run_import(fws, "orders.csv", raw)
     _, r2 = run_import(fws, "orders.csv", raw)
     assert r2.tables[0].inserted == 0 and r2.tables[0].updated == 5
     n = fws.con.execute("SELECT count(*), count(DISTINCT order_id) FROM orders WHERE order_id IN ('o0','o1','o2','o3','o4')").fetchall()[0]

@@ -20,13 +20,11 @@ import random
 import shutil
 import signal
 import subprocess
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from relhelp import FULL, PY, REPO, count, size, snapshot
+from relhelp import CHILD_CLI, CHILD_IMPORT, FULL, PY, REPO, count, kill_after, run_to_end, size, snapshot
 
 from qunkpi.workspace import Workspace
 from qunkpi.workspace.schema import TABLE_ORDER
@@ -36,73 +34,6 @@ pytestmark = pytest.mark.slow
 SCALE = "small" if FULL else "tiny"
 TABLE_NAMES = ("communities", "members", "messages", "activities", "activity_participants", "orders", "costs",
                "surveys", "leads", "reach", "posts", "account_daily", "staff", "staff_logs", "reviews")
-
-# The child: run one import, optionally killing itself at an injected point.
-CHILD_IMPORT = r"""
-import os, signal, sys
-from pathlib import Path
-import qunkpi.importers.canonical as c
-from qunkpi.workspace import Workspace
-
-ws_path, data, point, target = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
-current = {"table": None}
-real_commit = c.Loader._commit
-
-def commit(self, src, stg, rep, report):
-    current["table"] = src.table
-    real_commit(self, src, stg, rep, report)
-    if point == "after_commit" and src.table == target:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-class Clock(c.datetime):
-    @classmethod
-    def now(cls, tz=None):
-        # called for the import-log row, after the table's rows were inserted and before COMMIT
-        if point == "in_transaction" and current["table"] == target:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return super().now(tz)
-
-c.Loader._commit = commit
-c.datetime = Clock
-print("READY", flush=True)
-ws = Workspace.open(ws_path)
-c.import_path(ws, Path(data))
-ws.close()
-print("IMPORT-DONE")
-"""
-
-
-CHILD_CLI = r"""
-import sys
-from qunkpi.cli.main import app
-print("READY", flush=True)
-app(sys.argv[1:])
-"""
-
-
-def start(args: list[str]) -> tuple[subprocess.Popen[str], float]:
-    """Start a child and wait until its imports are done (it prints READY): kill delays count from there."""
-    proc = subprocess.Popen([PY, "-c", *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    assert line.strip() == "READY", line
-    return proc, time.monotonic()
-
-
-def kill_after(args: list[str], delay: float) -> None:
-    proc, _ = start(args)
-    time.sleep(delay)
-    proc.send_signal(signal.SIGKILL)
-    proc.communicate(timeout=60)
-
-
-def run_to_end(args: list[str]) -> float:
-    """Run a child to its end; returns the seconds of work after READY."""
-    proc, t0 = start(args)
-    out, _ = proc.communicate(timeout=600)
-    assert proc.returncode == 0, out[-2000:]
-    return time.monotonic() - t0
-
 
 def tables_state(ws_path: Path) -> dict[str, Any]:
     ws = Workspace.open(ws_path)  # read-write: replays DuckDB's WAL after a crash, as the next command would

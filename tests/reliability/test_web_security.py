@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 from relhelp import REPO, count
 
 sys.path.insert(0, str(REPO / "tests" / "web"))
-import sample_ws  # noqa: E402
+import sample_ws
 
 PASSWORD = "correct-horse-9"
 USERS = {
@@ -246,10 +246,16 @@ def test_session_cookie_flags(sample_path: Path) -> None:
 
 
 def test_tampered_or_foreign_session_is_refused(app: Any, clients: dict[str, TestClient]) -> None:
+    import base64
+
     token = clients["op1"].cookies.get("qunkpi_session")
     assert token
+    head, rest = token.split(".", 1)
+    payload = base64.urlsafe_b64decode(head + "=" * (-len(head) % 4))
+    assert b'"op1"' in payload
+    forged = base64.urlsafe_b64encode(payload.replace(b'"op1"', b'"admin"')).rstrip(b"=").decode() + "." + rest
     with TestClient(app) as c:
-        for bad in (token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1], token.replace("op1", "admin"), "x", ""):
+        for bad in (token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1], forged, "x", ""):
             c.cookies.set("qunkpi_session", bad)
             assert c.get("/api/v1/me").status_code == 401
 

@@ -18,7 +18,17 @@ import pytest
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 # The snapshot reports only these metrics, so a metric added to the catalog does not change it.
-SNAPSHOT_METRICS = ["members_start", "members_end", "joins", "leaves", "net_growth_rate", "churn_rate", "gmv", "orders", "buyers"]
+SNAPSHOT_METRICS = [
+    "members_start",
+    "members_end",
+    "joins",
+    "leaves",
+    "net_growth_rate",
+    "churn_rate",
+    "gmv",
+    "orders",
+    "buyers",
+]
 
 
 class _Text(HTMLParser):
@@ -26,7 +36,11 @@ class _Text(HTMLParser):
     blocks and the "chart not available" notes (their wording belongs to other modules, tested with them)."""
 
     SKIP_IDS: ClassVar[set[str]] = {"problems"}
-    SKIP_CLASSES: ClassVar[set[str]] = {"gen", "alerts-block", "chart-na"}  # chart-na: wording of other modules (topics, cohorts)
+    SKIP_CLASSES: ClassVar[set[str]] = {
+        "gen",
+        "alerts-block",
+        "chart-na",
+    }  # chart-na: wording of other modules (topics, cohorts)
     VOID: ClassVar[set[str]] = {"meta", "br", "hr", "img", "input", "link"}
 
     def __init__(self) -> None:
@@ -37,7 +51,11 @@ class _Text(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
-        skip = tag in ("script", "style") or a.get("id") in self.SKIP_IDS or bool(set((a.get("class") or "").split()) & self.SKIP_CLASSES)
+        skip = (
+            tag in ("script", "style")
+            or a.get("id") in self.SKIP_IDS
+            or bool(set((a.get("class") or "").split()) & self.SKIP_CLASSES)
+        )
         if tag in ("tr", "p", "h1", "h2", "h3", "li", "dt", "dd", "div"):
             self.flush()
         if tag not in self.VOID:
@@ -73,7 +91,9 @@ def check_snapshot(name: str, text: str) -> None:
         path.write_text(text, encoding="utf-8")
         if not os.environ.get("QUNKPI_UPDATE_SNAPSHOTS"):
             pytest.fail(f"snapshot {name} did not exist; written — review it and run again")
-    assert text == path.read_text(encoding="utf-8"), f"report text differs from {path}; if intended, regenerate with QUNKPI_UPDATE_SNAPSHOTS=1"
+    assert text == path.read_text(encoding="utf-8"), (
+        f"report text differs from {path}; if intended, regenerate with QUNKPI_UPDATE_SNAPSHOTS=1"
+    )
 
 
 _BUILT: dict[tuple[str, str], dict] = {}  # type: ignore[type-arg]
@@ -140,7 +160,18 @@ def test_xlsx_report_sheets_and_native_charts(report_ws, tmp_path: Path) -> None
 
     out = write_report_workbook(_report(report_ws, "zh-CN"), tmp_path / "r.xlsx")
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["摘要", "KPI", "趋势", "入退群", "来源", "热力图", "活动", "预警", "内容", "口径"]
+    assert wb.sheetnames == [
+        "摘要",
+        "KPI",
+        "趋势",
+        "入退群",
+        "来源",
+        "热力图",
+        "活动",
+        "预警",
+        "内容",
+        "口径",
+    ]
     kpi = wb["KPI"]
     rows = {(r[0], r[3]): r for r in kpi.iter_rows(min_row=2, values_only=True)}
     assert rows[("轻食打卡营", "joins")][4] == 3
@@ -187,9 +218,39 @@ def test_report_cli(report_ws, tmp_path: Path) -> None:  # type: ignore[no-untyp
     ws_path = str(report_ws.path)
     r = runner.invoke(app, ["report", "--workspace", ws_path, "--period", "2026-10", "--format", "doc"])
     assert r.exit_code != 0 and "html" in r.output
-    r = runner.invoke(app, ["report", "--workspace", ws_path, "--period", "2026-10", "--community", "zz", "--format", "html", "--out", str(tmp_path / "x.html")])
+    r = runner.invoke(
+        app,
+        [
+            "report",
+            "--workspace",
+            ws_path,
+            "--period",
+            "2026-10",
+            "--community",
+            "zz",
+            "--format",
+            "html",
+            "--out",
+            str(tmp_path / "x.html"),
+        ],
+    )
     assert r.exit_code != 0 and "zz" in r.output
-    r = runner.invoke(app, ["report", "--workspace", ws_path, "--period", "2026-W41+2", "--community", "c1", "--format", "xlsx", "--out", str(tmp_path / "two.xlsx")])
+    r = runner.invoke(
+        app,
+        [
+            "report",
+            "--workspace",
+            ws_path,
+            "--period",
+            "2026-W41+2",
+            "--community",
+            "c1",
+            "--format",
+            "xlsx",
+            "--out",
+            str(tmp_path / "two.xlsx"),
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert (tmp_path / "two.xlsx").exists()
 
@@ -215,9 +276,17 @@ def test_stored_plan_sets_north_star_targets_and_status(tmp_path: Path) -> None:
 
     path = sample_ws.build(tmp_path / "ws")
     plan = Plan(
-        scope="community", community_id="c1", name="十月计划", purpose="sales", start="2026-10", deadline=date(2026, 12, 31),
+        scope="community",
+        community_id="c1",
+        name="十月计划",
+        purpose="sales",
+        start="2026-10",
+        deadline=date(2026, 12, 31),
         north_star=Target(metric="orders", target=2, actions=["会员日秒杀"]),
-        supporting=[Target(metric="churn_rate", target=0.05), Target(metric="joins", target=3, schedule={"2026-10": 4})],
+        supporting=[
+            Target(metric="churn_rate", target=0.05),
+            Target(metric="joins", target=3, schedule={"2026-10": 4}),
+        ],
     )
     save_plan(path, plan)
     with Workspace.open(path, read_only=True) as ws:

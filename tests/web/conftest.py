@@ -32,7 +32,14 @@ def sample_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = UserStore(path)
     ws = Workspace.open(path, read_only=True)
     for name, (role, team, staff, comms) in USERS.items():
-        store.add(name, PASSWORD, role, team=team, staff_id=ws.person_id(staff) if staff else None, communities=comms)
+        store.add(
+            name,
+            PASSWORD,
+            role,
+            team=team,
+            staff_id=ws.person_id(staff) if staff else None,
+            communities=comms,
+        )
     return path
 
 

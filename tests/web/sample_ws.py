@@ -31,7 +31,11 @@ def login(client: Any, username: str, password: str = PASSWORD) -> Any:
     r = client.get("/login")
     assert r.status_code == 200
     token = client.cookies.get("qunkpi_csrf")
-    r = client.post("/login", data={"username": username, "password": password, "csrf_token": token, "next": "/"}, follow_redirects=False)
+    r = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token, "next": "/"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     return client
 
@@ -44,17 +48,82 @@ def _t(rows: list[dict[str, object]]) -> pa.Table:
 def build(path: Path) -> Path:
     ws = Workspace.init(path)
     communities = [
-        {"community_id": "c1", "name": "轻食打卡营", "platform": "wecom_group", "purpose": "sales", "created_at": "2026-01-01 00:00:00", "owner_staff_id": "staff1"},
-        {"community_id": "c2", "name": "售后服务群", "platform": "wecom_group", "purpose": "service", "created_at": "2026-08-01 00:00:00", "owner_staff_id": "staff2"},
-        {"community_id": "c3", "name": "品牌公众号", "platform": "official_account", "purpose": "content", "created_at": "2025-06-01 00:00:00", "owner_staff_id": "staff3"},
+        {
+            "community_id": "c1",
+            "name": "轻食打卡营",
+            "platform": "wecom_group",
+            "purpose": "sales",
+            "created_at": "2026-01-01 00:00:00",
+            "owner_staff_id": "staff1",
+        },
+        {
+            "community_id": "c2",
+            "name": "售后服务群",
+            "platform": "wecom_group",
+            "purpose": "service",
+            "created_at": "2026-08-01 00:00:00",
+            "owner_staff_id": "staff2",
+        },
+        {
+            "community_id": "c3",
+            "name": "品牌公众号",
+            "platform": "official_account",
+            "purpose": "content",
+            "created_at": "2025-06-01 00:00:00",
+            "owner_staff_id": "staff3",
+        },
     ]
-    members = [{"community_id": "c1", "member_id": "staff1", "joined_at": "2026-01-01 00:00:00", "left_at": None, "source_channel": None, "inviter_id": None, "is_staff": "true", "role": "staff"}]
+    members = [
+        {
+            "community_id": "c1",
+            "member_id": "staff1",
+            "joined_at": "2026-01-01 00:00:00",
+            "left_at": None,
+            "source_channel": None,
+            "inviter_id": None,
+            "is_staff": "true",
+            "role": "staff",
+        }
+    ]
     for i in range(1, 7):
-        members.append({"community_id": "c1", "member_id": f"m{i}", "joined_at": "2026-09-01 00:00:00", "left_at": "2026-10-10 00:00:00" if i == 2 else None, "source_channel": "poster", "inviter_id": None, "is_staff": "false", "role": "member"})
+        members.append(
+            {
+                "community_id": "c1",
+                "member_id": f"m{i}",
+                "joined_at": "2026-09-01 00:00:00",
+                "left_at": "2026-10-10 00:00:00" if i == 2 else None,
+                "source_channel": "poster",
+                "inviter_id": None,
+                "is_staff": "false",
+                "role": "member",
+            }
+        )
     for i, src in zip((7, 8, 9), ("referral", "referral", "poster"), strict=True):
-        members.append({"community_id": "c1", "member_id": f"m{i}", "joined_at": "2026-10-05 00:00:00", "left_at": None, "source_channel": src, "inviter_id": "m1" if src == "referral" else None, "is_staff": "false", "role": "member"})
+        members.append(
+            {
+                "community_id": "c1",
+                "member_id": f"m{i}",
+                "joined_at": "2026-10-05 00:00:00",
+                "left_at": None,
+                "source_channel": src,
+                "inviter_id": "m1" if src == "referral" else None,
+                "is_staff": "false",
+                "role": "member",
+            }
+        )
     for i in range(1, 5):
-        members.append({"community_id": "c2", "member_id": f"s{i}", "joined_at": "2026-08-15 00:00:00", "left_at": None, "source_channel": "official_account", "inviter_id": None, "is_staff": "false", "role": "member"})
+        members.append(
+            {
+                "community_id": "c2",
+                "member_id": f"s{i}",
+                "joined_at": "2026-08-15 00:00:00",
+                "left_at": None,
+                "source_channel": "official_account",
+                "inviter_id": None,
+                "is_staff": "false",
+                "role": "member",
+            }
+        )
     staff = [
         {"staff_id": "staff1", "name": "张伟", "role": "specialist", "team": "华东组"},
         {"staff_id": "staff2", "name": "李娜", "role": "specialist", "team": "华东组"},
@@ -62,22 +131,87 @@ def build(path: Path) -> Path:
         {"staff_id": "boss1", "name": "赵强", "role": "manager", "team": "华东组"},
     ]
     activities = [
-        {"activity_id": "a1", "community_id": "c1", "name": "十月打卡挑战", "kind": "checkin", "planned_start_at": "2026-10-12 20:00:00", "start_at": "2026-10-12 20:00:00", "end_at": "2026-10-19 20:00:00", "notified_count": "8", "cost": "200", "campaign_code": "CP1"},
+        {
+            "activity_id": "a1",
+            "community_id": "c1",
+            "name": "十月打卡挑战",
+            "kind": "checkin",
+            "planned_start_at": "2026-10-12 20:00:00",
+            "start_at": "2026-10-12 20:00:00",
+            "end_at": "2026-10-19 20:00:00",
+            "notified_count": "8",
+            "cost": "200",
+            "campaign_code": "CP1",
+        },
     ]
     participants = [
-        {"activity_id": "a1", "member_id": m, "participated_at": "2026-10-13 20:00:00", "submitted": "true"} for m in ("m1", "m3", "m4", "staff1")
+        {"activity_id": "a1", "member_id": m, "participated_at": "2026-10-13 20:00:00", "submitted": "true"}
+        for m in ("m1", "m3", "m4", "staff1")
     ]
     orders = [
-        {"order_id": "o1", "customer_id": "m1", "community_id": "c1", "paid_at": "2026-10-14 10:00:00", "amount": "199", "refund_amount": "0", "campaign_code": "CP1"},
-        {"order_id": "o2", "customer_id": "m4", "community_id": "c1", "paid_at": "2026-10-25 10:00:00", "amount": "99", "refund_amount": "0", "campaign_code": "CP1"},
-        {"order_id": "o3", "customer_id": "m5", "community_id": "c1", "paid_at": "2026-10-30 10:00:00", "amount": "59", "refund_amount": "0", "campaign_code": None},
+        {
+            "order_id": "o1",
+            "customer_id": "m1",
+            "community_id": "c1",
+            "paid_at": "2026-10-14 10:00:00",
+            "amount": "199",
+            "refund_amount": "0",
+            "campaign_code": "CP1",
+        },
+        {
+            "order_id": "o2",
+            "customer_id": "m4",
+            "community_id": "c1",
+            "paid_at": "2026-10-25 10:00:00",
+            "amount": "99",
+            "refund_amount": "0",
+            "campaign_code": "CP1",
+        },
+        {
+            "order_id": "o3",
+            "customer_id": "m5",
+            "community_id": "c1",
+            "paid_at": "2026-10-30 10:00:00",
+            "amount": "59",
+            "refund_amount": "0",
+            "campaign_code": None,
+        },
     ]
     posts = [
-        {"post_id": "p1", "account_id": "c3", "kind": "article", "published_at": "2026-10-08 08:00:00", "title": "秋季轻食指南", "is_original": "true", "delivered": "1000", "read_users": "120", "reads_from_share": "48", "share_users": "15"},
-        {"post_id": "p2", "account_id": "c3", "kind": "article", "published_at": "2026-10-15 08:00:00", "title": "新品上市", "is_original": "false", "delivered": "1000", "read_users": "60", "reads_from_share": "6", "share_users": "3"},
+        {
+            "post_id": "p1",
+            "account_id": "c3",
+            "kind": "article",
+            "published_at": "2026-10-08 08:00:00",
+            "title": "秋季轻食指南",
+            "is_original": "true",
+            "delivered": "1000",
+            "read_users": "120",
+            "reads_from_share": "48",
+            "share_users": "15",
+        },
+        {
+            "post_id": "p2",
+            "account_id": "c3",
+            "kind": "article",
+            "published_at": "2026-10-15 08:00:00",
+            "title": "新品上市",
+            "is_original": "false",
+            "delivered": "1000",
+            "read_users": "60",
+            "reads_from_share": "6",
+            "share_users": "3",
+        },
     ]
     days = [
-        {"account_id": "c3", "day": f"2026-10-{d:02d}", "followers_total": str(1000 + 3 * d), "new_followers": "4", "unfollows": "1"} for d in range(1, 32)
+        {
+            "account_id": "c3",
+            "day": f"2026-10-{d:02d}",
+            "followers_total": str(1000 + 3 * d),
+            "new_followers": "4",
+            "unfollows": "1",
+        }
+        for d in range(1, 32)
     ]
     load_tables(
         ws,

@@ -15,7 +15,11 @@ P = {"period": "2026-10"}
 
 def api_paths(app) -> list[str]:  # type: ignore[no-untyped-def]
     """Every GET route of the API, from its OpenAPI description, with path parameters filled in."""
-    out = [path.replace("{community_id}", "c1").replace("{kind}", "silent") for path, ops in app.openapi()["paths"].items() if "get" in ops]
+    out = [
+        path.replace("{community_id}", "c1").replace("{kind}", "silent")
+        for path, ops in app.openapi()["paths"].items()
+        if "get" in ops
+    ]
     return [*out, "/api/v1/docs"]
 
 
@@ -38,9 +42,15 @@ def test_a_tampered_session_cookie_is_refused(app) -> None:  # type: ignore[no-u
 
 def test_login_needs_the_csrf_token(anon: TestClient) -> None:
     anon.get("/login")
-    r = anon.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": "wrong", "next": "/"}, follow_redirects=False)
+    r = anon.post(
+        "/login",
+        data={"username": "admin", "password": PASSWORD, "csrf_token": "wrong", "next": "/"},
+        follow_redirects=False,
+    )
     assert r.status_code == 403
-    r = anon.post("/login", data={"username": "admin", "password": PASSWORD, "next": "/"}, follow_redirects=False)
+    r = anon.post(
+        "/login", data={"username": "admin", "password": PASSWORD, "next": "/"}, follow_redirects=False
+    )
     assert r.status_code == 403
 
 
@@ -51,17 +61,34 @@ def test_wrong_password_then_rate_limit(anon: TestClient, sample_path) -> None: 
     anon.get("/login")
     tok = anon.cookies.get("qunkpi_csrf")
     for _ in range(5):
-        r = anon.post("/login", data={"username": "ratelimited", "password": "nope-nope", "csrf_token": tok}, follow_redirects=False)
+        r = anon.post(
+            "/login",
+            data={"username": "ratelimited", "password": "nope-nope", "csrf_token": tok},
+            follow_redirects=False,
+        )
         assert r.status_code == 401
         assert "qunkpi_session" not in r.cookies
-    r = anon.post("/login", data={"username": "ratelimited", "password": PASSWORD, "csrf_token": tok}, follow_redirects=False)
+    r = anon.post(
+        "/login",
+        data={"username": "ratelimited", "password": PASSWORD, "csrf_token": tok},
+        follow_redirects=False,
+    )
     assert r.status_code == 429  # even the right password waits after 5 failures in 5 minutes
 
 
 def test_session_cookie_flags_and_security_headers(app) -> None:  # type: ignore[no-untyped-def]
     c = TestClient(app)
     c.get("/login")
-    r = c.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": c.cookies.get("qunkpi_csrf"), "next": "/glossary"}, follow_redirects=False)
+    r = c.post(
+        "/login",
+        data={
+            "username": "admin",
+            "password": PASSWORD,
+            "csrf_token": c.cookies.get("qunkpi_csrf"),
+            "next": "/glossary",
+        },
+        follow_redirects=False,
+    )
     assert r.headers["location"] == "/glossary"
     cookies = [v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith("qunkpi_session=")]
     assert cookies and "HttpOnly" in cookies[0] and "samesite=lax" in cookies[0].lower()
@@ -75,7 +102,16 @@ def test_session_cookie_flags_and_security_headers(app) -> None:  # type: ignore
 def test_login_redirect_stays_on_site(app) -> None:  # type: ignore[no-untyped-def]
     c = TestClient(app)
     c.get("/login")
-    r = c.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": c.cookies.get("qunkpi_csrf"), "next": "//evil.example/x"}, follow_redirects=False)
+    r = c.post(
+        "/login",
+        data={
+            "username": "admin",
+            "password": PASSWORD,
+            "csrf_token": c.cookies.get("qunkpi_csrf"),
+            "next": "//evil.example/x",
+        },
+        follow_redirects=False,
+    )
     assert r.headers["location"] == "/"
     r = c.get("/lang/en", params={"next": "https://evil.example/"}, follow_redirects=False)
     assert r.headers["location"] == "/"
@@ -107,7 +143,9 @@ def test_me_and_scopes_by_role(clients: dict[str, TestClient]) -> None:
     "suffix",
     ["", "/heatmap", "/activities", "/topics", "/cohorts", "/members", "/members/silent.csv"],
 )
-def test_operator_gets_404_for_another_operators_community(clients: dict[str, TestClient], suffix: str) -> None:
+def test_operator_gets_404_for_another_operators_community(
+    clients: dict[str, TestClient], suffix: str
+) -> None:
     r = clients["op1"].get(f"/api/v1/communities/c2{suffix}", params=P)
     assert r.status_code == 404
     assert clients["op2"].get(f"/api/v1/communities/c2{suffix}", params=P).status_code == 200
@@ -153,7 +191,9 @@ def test_community_detail_numbers(clients: dict[str, TestClient]) -> None:
     w = d["waterfall"]
     assert w["available"] and w["start"] == 6 and w["end"] == 8
     assert sum(b["joins"] for b in w["buckets"]) == 3 and sum(b["leaves"] for b in w["buckets"]) == 1
-    assert w["chart"]["series"][0]["itemStyle"]["color"] == "transparent"  # the invisible base of the waterfall
+    assert (
+        w["chart"]["series"][0]["itemStyle"]["color"] == "transparent"
+    )  # the invisible base of the waterfall
     # sources: m7, m8 referral, m9 poster → 2/3 and 1/3
     src = {s["channel"]: s for s in d["sources"]["items"]}
     assert src["referral"]["joins"] == 2 and src["poster"]["joins"] == 1
@@ -198,9 +238,18 @@ def test_content_scoped_to_assigned_accounts(clients: dict[str, TestClient]) -> 
     # delivered 1000 + 1000; read 120 + 60; shared 15 + 3; read from shares 48 + 6
     assert funnel == [2000, 180, 18, 54]
     # rates as the catalog defines them: open 180/2000 = 9%, share 18/180 = 10%, secondary 54/180 = 30%
-    assert [f["rate"] for f in c["funnel"]] == [None, pytest.approx(0.09), pytest.approx(0.10), pytest.approx(0.30)]
+    assert [f["rate"] for f in c["funnel"]] == [
+        None,
+        pytest.approx(0.09),
+        pytest.approx(0.10),
+        pytest.approx(0.30),
+    ]
     p1 = next(p for p in c["posts"] if p["post_id"] == "p1")
-    assert p1["open_rate"] == pytest.approx(0.12) and p1["secondary_share"] == pytest.approx(0.4) and p1["quality"] is True
+    assert (
+        p1["open_rate"] == pytest.approx(0.12)
+        and p1["secondary_share"] == pytest.approx(0.4)
+        and p1["quality"] is True
+    )
     assert len(c["followers"]["rows"]) == 31
     assert clients["op1"].get("/api/v1/content", params=P).json()["available"] is False
     assert clients["boss"].get("/api/v1/content", params=P).json()["available"] is False
@@ -213,8 +262,12 @@ def test_appraisal_rows_visible_to_self_and_managers(clients: dict[str, TestClie
     all_rows = clients["admin"].get("/api/v1/appraisal", params=P).json()
     if not all_rows["available"]:
         pytest.skip(all_rows["reason"])
-    assert {r["staff_id"] for r in all_rows["rows"]} == {pid(s) for s in ("staff1", "staff2", "staff3", "boss1")}
-    assert {r["staff_id"] for r in clients["op1"].get("/api/v1/appraisal", params=P).json()["rows"]} == {pid("staff1")}
+    assert {r["staff_id"] for r in all_rows["rows"]} == {
+        pid(s) for s in ("staff1", "staff2", "staff3", "boss1")
+    }
+    assert {r["staff_id"] for r in clients["op1"].get("/api/v1/appraisal", params=P).json()["rows"]} == {
+        pid("staff1")
+    }
     boss = {r["staff_id"] for r in clients["boss"].get("/api/v1/appraisal", params=P).json()["rows"]}
     assert boss == {pid("staff1"), pid("staff2"), pid("boss1")}
 
@@ -226,7 +279,9 @@ def test_alerts_scoped(clients: dict[str, TestClient]) -> None:
         assert all(x.get("action") for x in a["items"])
     else:
         assert a["reason"]
-    assert clients["op1"].get("/api/v1/alerts", params={**P, "community": ["c2"]}).json().get("items", []) == []
+    assert (
+        clients["op1"].get("/api/v1/alerts", params={**P, "community": ["c2"]}).json().get("items", []) == []
+    )
 
 
 def test_periods_and_bad_period(clients: dict[str, TestClient]) -> None:
@@ -260,7 +315,9 @@ def test_openapi_and_offline_docs(clients: dict[str, TestClient], anon: TestClie
     assert "/api/v1/overview" in html and "cdn" not in html.lower()
 
 
-def test_pages_redirect_and_hide_foreign_communities(app, clients: dict[str, TestClient], anon: TestClient) -> None:  # type: ignore[no-untyped-def]
+def test_pages_redirect_and_hide_foreign_communities(
+    app, clients: dict[str, TestClient], anon: TestClient
+) -> None:  # type: ignore[no-untyped-def]
     r = anon.get("/community/c1", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/login?next=/community/c1")
     assert clients["op1"].get("/community/c2").status_code == 404

@@ -49,6 +49,15 @@ LABEL_COLUMNS = (
     "sentiment_score DOUBLE, chars INTEGER, is_effective BOOLEAN, is_ugc BOOLEAN, rules_hash VARCHAR, "
     "input_hash UBIGINT"
 )
+# The same columns with their compression chosen up front: DuckDB's per-segment analysis of the best
+# method (FSST for unique ids, ALP for doubles) costs more than the write itself; the result is as small.
+LABEL_COLUMNS_COMPRESSED = (
+    "message_id VARCHAR USING COMPRESSION 'fsst', community_id VARCHAR USING COMPRESSION 'dictionary', "
+    "cls VARCHAR USING COMPRESSION 'dictionary', reason VARCHAR USING COMPRESSION 'dictionary', "
+    "sentiment VARCHAR USING COMPRESSION 'dictionary', sentiment_score DOUBLE USING COMPRESSION 'alp', "
+    "chars INTEGER, is_effective BOOLEAN, is_ugc BOOLEAN, rules_hash VARCHAR USING COMPRESSION 'dictionary', "
+    "input_hash UBIGINT"
+)
 DIRTY_KEY = "labels_dirty"
 INPUT_HASH = (
     "hash(m.community_id, m.sender_id, m.sent_at, m.msg_type, m.text, m.reply_to, coalesce(m.recalled, false), "
@@ -77,7 +86,11 @@ def ensure_labels_table(con: duckdb.DuckDBPyConnection) -> None:
     names = {c[0] for c in cols}
     if names and "input_hash" not in names:
         con.execute(f"DROP TABLE {LABELS_TABLE}")
-    con.execute(f"CREATE TABLE IF NOT EXISTS {LABELS_TABLE} ({LABEL_COLUMNS})")
+    if not names or "input_hash" not in names:
+        try:
+            con.execute(f"CREATE TABLE IF NOT EXISTS {LABELS_TABLE} ({LABEL_COLUMNS_COMPRESSED})")
+        except duckdb.Error:  # an engine without per-column compression
+            con.execute(f"CREATE TABLE IF NOT EXISTS {LABELS_TABLE} ({LABEL_COLUMNS})")
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> int:
@@ -112,9 +125,17 @@ def _build_staff(con: duckdb.DuckDBPyConnection, ws: Any, rules: Rules) -> None:
     )
 
 
-def _community_batches(con: duckdb.DuckDBPyConnection, total: int) -> list[list[str]]:
+def _community_batches(
+    con: duckdb.DuckDBPyConnection, total: int, max_rows: int = 12_000_000
+) -> list[list[str]]:
+    """Communities grouped so that one batch holds at most ``max_rows`` messages (one batch below that).
+
+    Every batch scans the messages table once per step, so fewer batches are faster; batching only
+    bounds the memory of the temporary tables for very large workspaces.
+    """
     rows = con.execute("SELECT community_id, count(*) FROM messages GROUP BY 1 ORDER BY 1").fetchall()
-    target = max(500_000, total // 10)
+    n_batches = max(1, -(-total // max_rows))
+    target = -(-total // n_batches)
     batches: list[list[str]] = []
     cur: list[str] = []
     size = 0
@@ -137,32 +158,48 @@ def _scope_view(con: duckdb.DuckDBPyConnection, join: str, extra_ids: str | None
     con.execute(f"CREATE OR REPLACE TEMP VIEW _qk_scope AS {base}")
 
 
+_X = "CASE WHEN m.extra IS NOT NULL AND json_valid(m.extra) THEN json_extract_string(m.extra, '$.{k}') END"
+TL_COLUMNS = "tid, cls_t, reason_t, chars, lex, ckey, tk, score, sentiment"
+
+
+def _prepare_sql() -> list[str]:
+    """One narrow pass over the messages in scope (integer keys, staff, input hash), then the text counts.
+
+    Joins downstream use 64-bit hashes of ids (collisions are negligible at these sizes: ~10⁻⁶ for 5M).
+    """
+    return [
+        f"""CREATE OR REPLACE TEMP TABLE _qk_m AS
+        SELECT m.message_id, m.community_id, m.sent_at, m.msg_type, coalesce(m.recalled, false) AS recalled, m.write,
+               hash(m.text, m.msg_type) AS tid, hash(m.community_id, m.sender_id) AS ck, hash(m.sender_id) AS sk,
+               hash(m.message_id) AS mk, CASE WHEN m.reply_to IS NOT NULL THEN hash(m.reply_to) END AS rk,
+               coalesce(sp.why, sg.why) AS staff_why, {INPUT_HASH} AS input_hash,
+               CASE WHEN m.text IS NULL THEN m.extra END AS extra
+        FROM _qk_scope m
+        LEFT JOIN _qk_staff_pair sp ON sp.k = hash(m.community_id, m.sender_id)
+        LEFT JOIN _qk_staff_global sg ON sg.k = hash(m.sender_id)""",
+        "CREATE OR REPLACE TEMP TABLE _qk_cnt AS SELECT tid, count(*) AS n FROM _qk_m GROUP BY tid",
+    ]
+
+
 def _label_texts(con: duckdb.DuckDBPyConnection, rules: Rules) -> int:
-    """Count the distinct (text, msg_type) in scope; label those not labelled earlier in this run."""
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE _qk_cnt AS
-        SELECT hash(text, msg_type) AS tid, count(*) AS n, any_value(text) AS text, any_value(msg_type) AS msg_type
-        FROM _qk_scope GROUP BY 1"""
+    """Text-level labels for the distinct (text, msg_type) in scope not labelled earlier in this run."""
+    new = _count(
+        con,
+        "SELECT count(*) FROM _qk_cnt c WHERE NOT EXISTS (SELECT 1 FROM _qk_tl_all t WHERE t.tid = c.tid)",
     )
+    if not new:
+        return 0
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _qk_src AS
-        SELECT tid, text, msg_type FROM _qk_cnt c WHERE NOT EXISTS (SELECT 1 FROM _qk_tl_all t WHERE t.tid = c.tid)"""
+        SELECT tid, any_value(text) AS text, any_value(msg_type) AS msg_type
+        FROM (SELECT hash(text, msg_type) AS tid, text, msg_type FROM _qk_scope) m
+        WHERE tid IN (SELECT tid FROM _qk_cnt c WHERE NOT EXISTS (SELECT 1 FROM _qk_tl_all t WHERE t.tid = c.tid))
+        GROUP BY tid"""
     )
-    n = _count(con, "SELECT count(*) FROM _qk_src")
-    if n:
-        scored = label_text_table(con, rules, "_qk_src", "_qk_tl_new")
-        con.execute(
-            "INSERT INTO _qk_tl_all SELECT tid, cls_t, reason_t, chars, lex, ckey, score, sentiment FROM _qk_tl_new"
-        )
-        con.execute("DROP TABLE IF EXISTS _qk_tl_new")
-        return scored
-    return 0
-
-
-# staff by integer keys: hash(community_id, sender_id) for spells, hash(sender_id) for everywhere-staff
-_STAFF_JOIN = """LEFT JOIN _qk_staff_pair sp ON sp.k = hash(m.community_id, m.sender_id)
-        LEFT JOIN _qk_staff_global sg ON sg.k = hash(m.sender_id)"""
-_TRIM = "' !！。.~～…'"
+    scored = label_text_table(con, rules, "_qk_src", "_qk_tl_new")
+    con.execute(f"INSERT INTO _qk_tl_all SELECT {TL_COLUMNS} FROM _qk_tl_new")
+    con.execute("DROP TABLE IF EXISTS _qk_tl_new")
+    return scored
 
 
 def _context_sql(rules: Rules, rules_hash: str, use_old: bool) -> list[str]:
@@ -172,30 +209,25 @@ def _context_sql(rules: Rules, rules_hash: str, use_old: bool) -> list[str]:
     fr, fw = int(p.flood_repeats), int(p.flood_window_minutes)
     cs, cwin = int(p.coord_senders), int(p.coord_window_minutes)
     smin = int(p.share_min_chars)
-    old_join = (
-        f"LEFT JOIN {LABELS_TABLE} old ON old.message_id = m.reply_to AND old.cls = 'question'"
-        if use_old
-        else ""
-    )
-    old_q = "OR old.message_id IS NOT NULL" if use_old else ""
-    x = "CASE WHEN m.text IS NULL AND m.extra IS NOT NULL AND json_valid(m.extra) THEN json_extract_string(m.extra, '$.{k}') END"
+    old_join = "LEFT JOIN _qk_oldq oq ON oq.mk = m.rk" if use_old else ""
+    old_q = "OR oq.mk IS NOT NULL" if use_old else ""
+    x = _X
     return [
         # flooding: the same text (ignoring surrounding spaces and ! 。 . ~ …) ≥ R times by one sender
         # within W minutes — every copy in the burst. Only texts seen ≥ R times in scope are candidates.
         f"""CREATE OR REPLACE TEMP TABLE _qk_fcand AS
-        WITH t AS (SELECT tid, n, hash(trim(text, {_TRIM})) AS tk FROM _qk_cnt WHERE text IS NOT NULL AND msg_type <> 'system')
+        WITH t AS (SELECT t.tid, t.tk, c.n FROM _qk_tl_all t JOIN _qk_cnt c USING (tid) WHERE t.tk IS NOT NULL)
         SELECT tid, tk FROM t WHERE tk IN (SELECT tk FROM t GROUP BY tk HAVING sum(n) >= {fr})""",
         f"""CREATE OR REPLACE TEMP TABLE _qk_flood AS
         WITH r AS (
-          SELECT m.message_id, hash(m.community_id, m.sender_id, c.tk) AS k, m.sent_at
-          FROM _qk_scope m JOIN _qk_fcand c ON c.tid = hash(m.text, m.msg_type)
-          WHERE NOT coalesce(m.recalled, false)),
+          SELECT m.mk, hash(m.ck, c.tk) AS k, m.sent_at
+          FROM _qk_m m JOIN _qk_fcand c ON c.tid = m.tid WHERE NOT m.recalled),
         fwd AS (
           SELECT r.*, count(*) OVER (PARTITION BY k ORDER BY sent_at
             RANGE BETWEEN CURRENT ROW AND INTERVAL {fw} MINUTE FOLLOWING) AS n_fwd
           FROM r WHERE k IN (SELECT k FROM r GROUP BY k HAVING count(*) >= {fr}))
-        SELECT message_id FROM (
-          SELECT message_id, max(CASE WHEN n_fwd >= {fr} THEN 1 ELSE 0 END) OVER (
+        SELECT mk FROM (
+          SELECT mk, max(CASE WHEN n_fwd >= {fr} THEN 1 ELSE 0 END) OVER (
             PARTITION BY k ORDER BY sent_at
             RANGE BETWEEN INTERVAL {fw} MINUTE PRECEDING AND CURRENT ROW) AS fl FROM fwd)
         WHERE fl = 1""",
@@ -205,32 +237,29 @@ def _context_sql(rules: Rules, rules_hash: str, use_old: bool) -> list[str]:
         SELECT tid, ckey FROM t WHERE ckey IN (SELECT ckey FROM t GROUP BY ckey HAVING sum(n) >= {cs})""",
         f"""CREATE OR REPLACE TEMP TABLE _qk_coord AS
         WITH r AS (
-          SELECT m.message_id, m.sender_id, hash(m.community_id, c.ckey) AS k, m.sent_at
-          FROM _qk_scope m JOIN _qk_ccand c ON c.tid = hash(m.text, m.msg_type)
-          {_STAFF_JOIN}
-          WHERE sp.why IS NULL AND sg.why IS NULL AND NOT coalesce(m.recalled, false)),
+          SELECT m.mk, m.sk, hash(m.community_id, c.ckey) AS k, m.sent_at
+          FROM _qk_m m JOIN _qk_ccand c ON c.tid = m.tid
+          WHERE m.staff_why IS NULL AND NOT m.recalled),
         fwd AS (
-          SELECT r.*, count(DISTINCT sender_id) OVER (PARTITION BY k ORDER BY sent_at
+          SELECT r.*, count(DISTINCT sk) OVER (PARTITION BY k ORDER BY sent_at
             RANGE BETWEEN CURRENT ROW AND INTERVAL {cwin} MINUTE FOLLOWING) AS n_fwd
-          FROM r WHERE k IN (SELECT k FROM r GROUP BY k HAVING count(DISTINCT sender_id) >= {cs}))
-        SELECT message_id FROM (
-          SELECT message_id, max(CASE WHEN n_fwd >= {cs} THEN 1 ELSE 0 END) OVER (
+          FROM r WHERE k IN (SELECT k FROM r GROUP BY k HAVING count(DISTINCT sk) >= {cs}))
+        SELECT mk FROM (
+          SELECT mk, max(CASE WHEN n_fwd >= {cs} THEN 1 ELSE 0 END) OVER (
             PARTITION BY k ORDER BY sent_at
             RANGE BETWEEN INTERVAL {cwin} MINUTE PRECEDING AND CURRENT ROW) AS fl FROM fwd)
         WHERE fl = 1""",
         f"""CREATE OR REPLACE TEMP TABLE _qk_flag AS
-        SELECT message_id, min(why) AS why FROM (
-          SELECT message_id, 'flood:{fr}x/{fw}min' AS why FROM _qk_flood
-          UNION ALL SELECT message_id, 'coordinated:{cs}senders/{cwin}min' AS why FROM _qk_coord) GROUP BY 1""",
+        SELECT mk, min(why) AS why FROM (
+          SELECT mk, 'flood:{fr}x/{fw}min' AS why FROM _qk_flood
+          UNION ALL SELECT mk, 'coordinated:{cs}senders/{cwin}min' AS why FROM _qk_coord) GROUP BY 1""",
         # member questions that have replies (answers need their parent's class)
-        f"""CREATE OR REPLACE TEMP TABLE _qk_qpar AS
-        SELECT m.message_id FROM _qk_scope m
-        JOIN (SELECT DISTINCT reply_to FROM _qk_scope WHERE reply_to IS NOT NULL) r ON r.reply_to = m.message_id
-        JOIN _qk_tl_all t ON t.tid = hash(m.text, m.msg_type)
-        {_STAFF_JOIN}
-        WHERE t.cls_t = 'question' AND m.msg_type <> 'system' AND NOT coalesce(m.recalled, false)
-          AND sp.why IS NULL AND sg.why IS NULL
-          AND m.message_id NOT IN (SELECT message_id FROM _qk_flag)""",
+        """CREATE OR REPLACE TEMP TABLE _qk_qpar AS
+        SELECT m.mk FROM _qk_m m
+        JOIN (SELECT DISTINCT rk FROM _qk_m WHERE rk IS NOT NULL) r ON r.rk = m.mk
+        JOIN _qk_tl_all t ON t.tid = m.tid
+        WHERE t.cls_t = 'question' AND m.msg_type <> 'system' AND NOT m.recalled AND m.staff_why IS NULL
+          AND m.mk NOT IN (SELECT mk FROM _qk_flag)""",
         f"""INSERT INTO {LABELS_TABLE}
         SELECT message_id, community_id, cls, reason, {Rules.sentiment_label_sql("score0")} AS sentiment,
                round(score0, 4) AS sentiment_score, chars, cls IN ({eff}) AS is_effective, cls IN ({ugc}) AS is_ugc,
@@ -240,46 +269,67 @@ def _context_sql(rules: Rules, rules_hash: str, use_old: bool) -> list[str]:
             CASE WHEN cls0 IN ('checkin', 'share', 'chat') AND is_answer THEN 'answer' ELSE cls0 END AS cls,
             CASE WHEN cls0 IN ('checkin', 'share', 'chat') AND is_answer THEN 'reply_to_question' ELSE reason0 END AS reason
           FROM (
-            SELECT m.message_id, m.community_id, {INPUT_HASH} AS input_hash,
-              coalesce(TRY_CAST({x.format(k="chars")} AS INTEGER), t.chars) AS chars,
-              (q.message_id IS NOT NULL {old_q}) AS is_answer,
-              CASE WHEN m.msg_type = 'system' OR coalesce(m.recalled, false) THEN 'system'
-                   WHEN coalesce(sp.why, sg.why) IS NOT NULL THEN 'staff'
-                   WHEN t.cls_t = 'spam' OR f.why IS NOT NULL THEN 'spam'
-                   WHEN {x.format(k="text_cls")} IN ('spam', 'filler', 'question', 'checkin', 'share', 'chat') THEN {x.format(k="text_cls")}
-                   WHEN t.reason_t = 'no_text' AND TRY_CAST({x.format(k="chars")} AS INTEGER) >= {smin} THEN 'share'
-                   ELSE t.cls_t END AS cls0,
-              CASE WHEN m.msg_type = 'system' THEN 'type:system'
-                   WHEN coalesce(m.recalled, false) THEN 'recalled'
-                   WHEN coalesce(sp.why, sg.why) IS NOT NULL THEN 'staff:' || coalesce(sp.why, sg.why)
-                   WHEN t.cls_t = 'spam' THEN t.reason_t
-                   WHEN f.why IS NOT NULL THEN f.why
-                   WHEN {x.format(k="text_cls")} IN ('spam', 'filler', 'question', 'checkin', 'share', 'chat')
-                     THEN 'extra:' || coalesce({x.format(k="text_reason")}, {x.format(k="text_cls")})
-                   WHEN t.reason_t = 'no_text' AND TRY_CAST({x.format(k="chars")} AS INTEGER) >= {smin} THEN 'length>={smin}(extra.chars)'
-                   ELSE t.reason_t END AS reason0,
-              CASE WHEN m.msg_type = 'system' OR coalesce(m.recalled, false) THEN 0.0
-                   WHEN TRY_CAST({x.format(k="sentiment_score")} AS DOUBLE) IS NOT NULL THEN TRY_CAST({x.format(k="sentiment_score")} AS DOUBLE)
-                   WHEN coalesce(sp.why, sg.why) IS NULL AND t.cls_t <> 'spam' AND f.why IS NOT NULL
-                     THEN CASE WHEN t.lex <= -2 THEN t.lex / (1.0 + abs(t.lex)) ELSE 0.0 END
-                   ELSE t.score END AS score0
-            FROM _qk_scope m
-            JOIN _qk_tl_all t ON t.tid = hash(m.text, m.msg_type)
-            {_STAFF_JOIN}
-            LEFT JOIN _qk_flag f ON f.message_id = m.message_id
-            LEFT JOIN _qk_qpar q ON q.message_id = m.reply_to
-            {old_join}
-            WHERE m.write))""",
+            SELECT message_id, community_id, input_hash, is_answer,
+              coalesce(x_chars, chars_t) AS chars,
+              CASE WHEN msg_type = 'system' OR recalled THEN 'system'
+                   WHEN staff_why IS NOT NULL THEN 'staff'
+                   WHEN cls_t = 'spam' OR flag IS NOT NULL THEN 'spam'
+                   WHEN x_cls IN ('spam', 'filler', 'question', 'checkin', 'share', 'chat') THEN x_cls
+                   WHEN reason_t = 'no_text' AND x_chars >= {smin} THEN 'share'
+                   ELSE cls_t END AS cls0,
+              CASE WHEN msg_type = 'system' THEN 'type:system'
+                   WHEN recalled THEN 'recalled'
+                   WHEN staff_why IS NOT NULL THEN 'staff:' || staff_why
+                   WHEN cls_t = 'spam' THEN reason_t
+                   WHEN flag IS NOT NULL THEN flag
+                   WHEN x_cls IN ('spam', 'filler', 'question', 'checkin', 'share', 'chat')
+                     THEN 'extra:' || coalesce(x_reason, x_cls)
+                   WHEN reason_t = 'no_text' AND x_chars >= {smin} THEN 'length>={smin}(extra.chars)'
+                   ELSE reason_t END AS reason0,
+              CASE WHEN msg_type = 'system' OR recalled THEN 0.0
+                   WHEN x_score IS NOT NULL THEN x_score
+                   WHEN staff_why IS NULL AND cls_t <> 'spam' AND flag IS NOT NULL
+                     THEN CASE WHEN lex <= -2 THEN lex / (1.0 + abs(lex)) ELSE 0.0 END
+                   ELSE score END AS score0
+            FROM (
+              SELECT m.message_id, m.community_id, m.input_hash, m.msg_type, m.recalled, m.staff_why,
+                     t.cls_t, t.reason_t, t.chars AS chars_t, t.lex, t.score, f.why AS flag,
+                     (q.mk IS NOT NULL {old_q}) AS is_answer,
+                     TRY_CAST({x.format(k="chars")} AS INTEGER) AS x_chars, {x.format(k="text_cls")} AS x_cls,
+                     {x.format(k="text_reason")} AS x_reason, TRY_CAST({x.format(k="sentiment_score")} AS DOUBLE) AS x_score
+              FROM _qk_m m
+              JOIN _qk_tl_all t ON t.tid = m.tid
+              LEFT JOIN _qk_flag f ON f.mk = m.mk
+              LEFT JOIN _qk_qpar q ON q.mk = m.rk
+              {old_join}
+              WHERE m.write)))""",
     ]
 
 
 def _run_batch(
-    con: duckdb.DuckDBPyConnection, rules: Rules, rules_hash: str, use_old: bool
+    con: duckdb.DuckDBPyConnection,
+    rules: Rules,
+    rules_hash: str,
+    use_old: bool,
+    step: Callable[[float], None] | None = None,
 ) -> tuple[int, int]:
-    n = _count(con, "SELECT count(*) FROM _qk_scope WHERE write")
-    scored = _label_texts(con, rules)
-    for sql in _context_sql(rules, rules_hash, use_old):
+    for sql in _prepare_sql():
         con.execute(sql)
+    if step:
+        step(0.2)
+    scored = _label_texts(con, rules)
+    if step:
+        step(0.35)
+    if use_old:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _qk_oldq AS SELECT hash(message_id) AS mk FROM {LABELS_TABLE} WHERE cls = 'question'"
+        )
+    sqls = _context_sql(rules, rules_hash, use_old)
+    for i, sql in enumerate(sqls):
+        con.execute(sql)
+        if step:
+            step(0.35 + 0.65 * (i + 1) / len(sqls))
+    n = _count(con, "SELECT count(*) FROM _qk_m WHERE write")
     return n, scored
 
 
@@ -322,7 +372,7 @@ def classify_workspace(
     _build_staff(con, ws, rules)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _qk_tl_all (tid UBIGINT, cls_t VARCHAR, reason_t VARCHAR, chars INTEGER, lex DOUBLE, "
-        "ckey UBIGINT, score DOUBLE, sentiment VARCHAR)"
+        "ckey UBIGINT, tk UBIGINT, score DOUBLE, sentiment VARCHAR)"
     )
     stale = 0
     if not do_full:
@@ -353,15 +403,35 @@ def classify_workspace(
         if compare and have:
             prev = "_qk_prev_labels"
             con.execute(f"CREATE OR REPLACE TEMP TABLE {prev} AS SELECT message_id, cls FROM {LABELS_TABLE}")
-        con.execute(f"DELETE FROM {LABELS_TABLE}")
+        # a full run rewrites the table: dropping it is much cheaper than deleting millions of rows
+        con.execute(f"DROP TABLE IF EXISTS {LABELS_TABLE}")
+        ensure_labels_table(con)
         done = 0
-        for batch in _community_batches(con, total):
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE _qk_batch AS SELECT unnest(?::VARCHAR[]) AS community_id, true AS write",
-                [batch],
+        batches = _community_batches(con, total)
+        for batch in batches:
+            if len(batches) == 1:
+                _scope_view(con, "CROSS JOIN (SELECT true AS write) s")
+            else:
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE _qk_batch AS SELECT unnest(?::VARCHAR[]) AS community_id, true AS write",
+                    [batch],
+                )
+                _scope_view(con, "JOIN _qk_batch s USING (community_id)")
+            size = (
+                _count(
+                    con,
+                    "SELECT count(*) FROM messages WHERE community_id IN (SELECT unnest(?::VARCHAR[]))",
+                    [batch],
+                )
+                if len(batches) > 1
+                else total
             )
-            _scope_view(con, "JOIN _qk_batch s USING (community_id)")
-            n, sc = _run_batch(con, rules, rules_hash, use_old=False)
+
+            def step(frac: float, base: int = done, size: int = size) -> None:
+                if progress:
+                    progress(min(total, base + int(size * frac)), total)
+
+            n, sc = _run_batch(con, rules, rules_hash, use_old=False, step=step)
             classified += n
             scored += sc
             done += n
@@ -466,3 +536,37 @@ def no_text_summary(
             )
         )
     return out
+
+
+def activity_table(ws: Any, start: Any = None, end: Any = None, community_id: str | None = None) -> Any:
+    """Per community and day: messages, staff share, spam (cues, flooding, coordination), effective share.
+
+    A high ``staff_share`` with a low ``effective_share`` is the "fake activity" pattern (SPEC §6):
+    staff or shill accounts carrying the conversation. Returns a pandas DataFrame.
+    """
+    con = ws.con
+    ensure_labels_table(con)
+    where = ["NOT coalesce(m.recalled, false)", "m.msg_type <> 'system'"]
+    params: list[Any] = []
+    if start is not None:
+        where.append("m.sent_at >= ?")
+        params.append(start)
+    if end is not None:
+        where.append("m.sent_at < ?")
+        params.append(end)
+    if community_id is not None:
+        where.append("m.community_id = ?")
+        params.append(community_id)
+    return con.execute(
+        f"""SELECT m.community_id, CAST(m.sent_at AS DATE) AS day, count(*) AS messages,
+                   count(*) FILTER (WHERE l.cls = 'staff') AS staff_messages,
+                   count(*) FILTER (WHERE l.cls = 'staff') / count(*) AS staff_share,
+                   count(*) FILTER (WHERE l.cls = 'spam') AS spam_messages,
+                   count(*) FILTER (WHERE l.reason LIKE 'flood:%') AS flood_messages,
+                   count(*) FILTER (WHERE l.reason LIKE 'coordinated:%') AS coordinated_messages,
+                   count(*) FILTER (WHERE l.is_effective) / count(*) AS effective_share
+            FROM messages m JOIN {LABELS_TABLE} l USING (message_id)
+            WHERE {" AND ".join(where)}
+            GROUP BY ALL ORDER BY 1, 2""",
+        params,
+    ).df()

@@ -63,6 +63,7 @@ URL_RE = r"(?i)(?:https?://|www\.)[!-~]*"
 QMARK_RE = r"[?？]|[吗嗎](?:[^\p{L}\p{N}]|$)"
 STRIP_RE = r"(?i)(?:https?://|www\.)[!-~]*|\[[^\[\]\s]{1,8}\]|[^\p{L}\p{N}\[]+|\["
 NEVER = "(?:\\x{10FFFF}\\x{10FFFE})"
+FLOOD_TRIM = " !！。.~～…"  # characters around a text that do not make it a different text for flooding
 
 
 def sql_str(s: str) -> str:
@@ -282,6 +283,7 @@ SELECT tid, split_part(cr, {s(SEP)}, 1) AS cls_t, split_part(cr, {s(SEP)}, 2) AS
        CAST(length(core) AS INTEGER) AS chars, lex,
        CASE WHEN length(core) >= {int(p.coord_min_chars)} AND split_part(cr, {s(SEP)}, 1) IN ('chat', 'share', 'question')
             THEN hash(core) END AS ckey,
+       CASE WHEN text IS NOT NULL AND msg_type <> 'system' THEN hash(trim(text, {s(FLOOD_TRIM)})) END AS tk,
        (text IS NOT NULL AND length(core) >= 1
         {"" if p.model_all else "AND split_part(cr, " + s(SEP) + ", 1) IN ('question', 'checkin', 'share', 'chat')"}) AS needs_model
        {hits}
@@ -353,14 +355,15 @@ END"""
         return h.hexdigest()[:16]
 
 
-def spelling_variants(word: str) -> set[str]:
+@functools.cache
+def spelling_variants(word: str) -> frozenset[str]:
     """A normalised lexicon word and the spellings a hit may have: traditional (OpenCC), full-width."""
     out = {word}
     for conv in _converters():
         out.add(conv.convert(word).lower())
     if any("!" <= c <= "~" for c in word):
         out.add("".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in word).lower())
-    return out
+    return frozenset(out)
 
 
 @functools.cache
@@ -399,8 +402,12 @@ def label_text_table(
     finally:
         con.unregister("_qk_words_view")
         con.unregister("_qk_ints_view")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {out}_lex AS {rules.lex_table_sql(src, out + '_sw', out + '_si')}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {out}_pre AS {rules.text_stage_sql(src, out + '_lex', explain)}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {out}_lex AS {rules.lex_table_sql(src, out + '_sw', out + '_si')}"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {out}_pre AS {rules.text_stage_sql(src, out + '_lex', explain)}"
+    )
     for t in ("_sw", "_si", "_lex"):
         con.execute(f"DROP TABLE IF EXISTS {out}{t}")
     scored = 0

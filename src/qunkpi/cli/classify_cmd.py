@@ -224,6 +224,50 @@ def _sample(ws: Any, n: int, cls: str | None, seed: int | None, fmt: str) -> Non
     console.print(t)
 
 
+def _activity(ws: Any, start: str | None, end: str | None, fmt: str) -> None:
+    from qunkpi.classify.engine import activity_table, classify_workspace, labels_fresh
+
+    if not labels_fresh(ws):
+        with ws.writing():
+            classify_workspace(ws)
+    s = _parse_day(start) if start else None
+    e = _parse_day(end) + timedelta(days=1) if end else None
+    df = activity_table(ws, s, e)
+    if fmt == "json":
+        print_json(df_records(df))
+        return
+    t = Table(
+        title=tr(
+            "每日活跃构成（员工占比高、有效占比低 = 虚假活跃）",
+            "daily activity (high staff share + low effective share = fake activity)",
+        )
+    )
+    heads = [
+        ("社群", "community"),
+        ("日期", "day"),
+        ("消息", "messages"),
+        ("员工占比", "staff share"),
+        ("垃圾", "spam"),
+        ("刷屏", "flood"),
+        ("水军", "coordinated"),
+        ("有效占比", "effective share"),
+    ]
+    for zh, en in heads:
+        t.add_column(tr(zh, en), justify="left" if en in ("community", "day") else "right")
+    for r in df.itertuples():
+        t.add_row(
+            escape(str(r.community_id)),
+            str(r.day),
+            f"{r.messages:,}",
+            f"{r.staff_share:.0%}",
+            f"{r.spam_messages:,}",
+            f"{r.flood_messages:,}",
+            f"{r.coordinated_messages:,}",
+            f"{r.effective_share:.0%}",
+        )
+    console.print(t)
+
+
 def _evaluate(path: Path, ws: Any, fmt: str, use_model: bool) -> None:
     from qunkpi.classify.evaluate import evaluate_rows, load_labelled
 
@@ -395,6 +439,26 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option("--no-model", help=tr("只用情感词典，不用模型", "lexicon sentiment only, no model")),
         ] = False,
+        activity: Annotated[
+            bool,
+            typer.Option(
+                "--activity",
+                help=tr(
+                    "按社群和日期显示员工消息占比、刷屏/水军消息与有效消息占比（识别虚假活跃）",
+                    "per community and day: staff share of messages, spam/flood/shill counts and effective share (fake activity)",
+                ),
+            ),
+        ] = False,
+        start: Annotated[
+            str | None,
+            typer.Option(
+                "--start", help=tr("开始日期 YYYY-MM-DD（含）", "start date YYYY-MM-DD (inclusive)")
+            ),
+        ] = None,
+        end: Annotated[
+            str | None,
+            typer.Option("--end", help=tr("结束日期 YYYY-MM-DD（含）", "end date YYYY-MM-DD (inclusive)")),
+        ] = None,
         transformer: Annotated[
             Path | None,
             typer.Option(
@@ -423,7 +487,9 @@ def register(app: typer.Typer) -> None:
                     raise QunkpiError(
                         tr("请给出文本、--file 或 --workspace", "give a text, --file or --workspace")
                     )
-                if message is not None:
+                if activity:
+                    _activity(ws, start, end, fmt)
+                elif message is not None:
                     _show_message(ws, message, fmt)
                 elif sample is not None:
                     _sample(ws, sample, cls, seed, fmt)

@@ -20,16 +20,36 @@ def default_out(period: str, fmt: str, communities: list[str] | None) -> Path:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("report", help=tr(
-        "生成报告：--period 2026-W43（周报）| 2026-W43+2（双周，含下一周）| 2026-10（月报）| 2026-10-01..2026-10-14；--format html|xlsx|pdf",
-        "write a report: --period 2026-W43 (weekly) | 2026-W43+2 (two weeks from that week) | 2026-10 (monthly) | 2026-10-01..2026-10-14; --format html|xlsx|pdf",
-    ))
+    @app.command(
+        "report",
+        help=tr(
+            "生成报告：--period 2026-W43（周报）| 2026-W43+2（双周，含下一周）| 2026-10（月报）| 2026-10-01..2026-10-14；--format html|xlsx|pdf",
+            "write a report: --period 2026-W43 (weekly) | 2026-W43+2 (two weeks from that week) | 2026-10 (monthly) | 2026-10-01..2026-10-14; --format html|xlsx|pdf",
+        ),
+    )
     def report_cmd(
         workspace: WorkspaceOpt,
         period: Annotated[str, typer.Option("--period", "-p", help=tr("周期标签", "period label"))],
-        community: Annotated[list[str] | None, typer.Option("--community", "-c", help=tr("社群 ID（可多次；默认全部）", "community id (repeatable; default all)"))] = None,
+        community: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--community",
+                "-c",
+                help=tr("社群 ID（可多次；默认全部）", "community id (repeatable; default all)"),
+            ),
+        ] = None,
         fmt: Annotated[str, typer.Option("--format", "-f", help="html | xlsx | pdf")] = "html",
-        out: Annotated[Path | None, typer.Option("--out", "-o", help=tr("输出文件（默认 qunkpi-report_<周期>.<格式>）", "output file (default qunkpi-report_<period>.<format>)"))] = None,
+        out: Annotated[
+            Path | None,
+            typer.Option(
+                "--out",
+                "-o",
+                help=tr(
+                    "输出文件（默认 qunkpi-report_<周期>.<格式>）",
+                    "output file (default qunkpi-report_<period>.<format>)",
+                ),
+            ),
+        ] = None,
     ) -> None:
         from qunkpi.errors import QunkpiError
         from qunkpi.reports.data import parse_period_arg
@@ -37,15 +57,27 @@ def register(app: typer.Typer) -> None:
 
         with user_errors():
             if fmt not in FORMATS:
-                raise QunkpiError(tr(f"未知格式 {fmt}：可用 html、xlsx、pdf", f"unknown format {fmt}: use html, xlsx or pdf"))
+                raise QunkpiError(
+                    tr(
+                        f"未知格式 {fmt}：可用 html、xlsx、pdf",
+                        f"unknown format {fmt}: use html, xlsx or pdf",
+                    )
+                )
             parse_period_arg(period)  # a bad label fails before the workspace is opened
             target = out or default_out(period, fmt, community)
             with Workspace.open(workspace, read_only=True) as ws:
                 if community:
-                    known = {str(r[0]) for r in ws.con.execute("SELECT community_id FROM communities").fetchall()}
+                    known = {
+                        str(r[0]) for r in ws.con.execute("SELECT community_id FROM communities").fetchall()
+                    }
                     unknown = [c for c in community if c not in known]
                     if unknown:
-                        raise QunkpiError(tr(f"没有这些社群：{', '.join(unknown)}", f"no such communities: {', '.join(unknown)}"))
+                        raise QunkpiError(
+                            tr(
+                                f"没有这些社群：{', '.join(unknown)}",
+                                f"no such communities: {', '.join(unknown)}",
+                            )
+                        )
                 if fmt == "html":
                     from qunkpi.reports.html import write_html_report as write
                 elif fmt == "xlsx":

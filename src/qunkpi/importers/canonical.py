@@ -142,6 +142,7 @@ class Loader:
         self.progress = progress or (lambda _msg: None)
         # Conversions name the workspace zone explicitly: never depend on the session TimeZone (Ibis sets UTC).
         self.tz = ws.settings.timezone
+        self._staged_communities: list[str] = []
         self._n = 0
 
     # -- public ------------------------------------------------------------------------------------
@@ -218,6 +219,8 @@ class Loader:
             if problems:
                 return None, None, src.problems + problems, total + len(src.problems)
             self._build_staging(table, typed, set(source_types), stg)
+            if table.name == "communities":
+                self._staged_communities.append(stg)
         finally:
             self.con.execute(f'DROP TABLE IF EXISTS "{typed}"')
         rep = TableReport(
@@ -469,13 +472,25 @@ class Loader:
             finally:
                 self.con.unregister("__red")
         if table.name == "messages":
-            # SPEC §9: a community without session-archive consent stores no text, only its length.
-            self.con.execute(
-                f"""UPDATE "{stg}" SET "{EXTRA_COLUMN}" = CAST(json_object('chars', length(regexp_replace(coalesce(text, ''),
-                        '\\[[^\\[\\]]{{1,8}}\\]|https?://\\S+|[[:punct:][:space:]]', '', 'g')), 'consent', false) AS VARCHAR),
-                    text = NULL
-                WHERE community_id IN (SELECT community_id FROM communities WHERE archive_consent = false)"""
-            )
+            no_consent = self._no_consent_ids()
+            if no_consent:
+                self.con.register("__no_consent", pa.table({"community_id": pa.array(sorted(no_consent), pa.string())}))
+                try:
+                    self.con.execute(_strip_text_sql(stg, "community_id IN (SELECT community_id FROM __no_consent)"))
+                finally:
+                    self.con.unregister("__no_consent")
+
+    def _no_consent_ids(self) -> set[str]:
+        """Communities lacking archive consent: as stored, overridden by communities staged in this batch
+        (they are committed before messages, but their staging tables are what this batch will store)."""
+        ids = {r[0] for r in self.con.execute("SELECT community_id FROM communities WHERE archive_consent = false").fetchall()}
+        for stg in self._staged_communities:
+            for cid, consent in self.con.execute(f'SELECT community_id, archive_consent FROM "{stg}"').fetchall():
+                if consent is False:
+                    ids.add(cid)
+                else:
+                    ids.discard(cid)
+        return ids
 
     # -- writing -----------------------------------------------------------------------------------
     def _commit(self, src: Source, stg: str, rep: TableReport, report: ImportReport) -> None:
@@ -502,10 +517,8 @@ class Loader:
                     "UPDATE messages SET recalled = true WHERE NOT recalled AND message_id IN (SELECT message_id FROM recall_audit)"
                 )
             if table.name == "communities":
-                con.execute(
-                    """UPDATE messages SET text = NULL WHERE text IS NOT NULL AND community_id IN
-                       (SELECT community_id FROM communities WHERE archive_consent = false)"""
-                )
+                # Consent withdrawn later: drop the text already stored for those communities.
+                con.execute(_strip_text_sql("messages", "community_id IN (SELECT community_id FROM communities WHERE archive_consent = false)"))
             if table.name in CONTEXT_TABLES or (table.name == "messages" and existing):
                 con.execute("INSERT OR REPLACE INTO kv VALUES ('labels_dirty', '1')")
             con.execute(
@@ -611,6 +624,19 @@ def _literal(c: Column) -> str:
     if isinstance(v, (int, float)):
         return f"CAST({v} AS {DUCKDB_TYPE[c.type]})"
     return f"'{_sql_str(str(v))}'"
+
+
+def _strip_text_sql(table: str, where: str) -> str:
+    """SPEC §9: no text for communities without session-archive consent — only its length of substance."""
+    chars = (
+        "length(regexp_replace(coalesce(text, ''), "
+        "'\\[[^\\[\\]]{1,8}\\]|https?://\\S+|[[:punct:][:space:]]', '', 'g'))"
+    )
+    return (
+        f'UPDATE "{table}" SET "{EXTRA_COLUMN}" = CAST(json_merge_patch(coalesce("{EXTRA_COLUMN}", \'{{}}\'), '
+        f"json_object('chars', {chars}, 'consent', false)) AS VARCHAR), text = NULL "
+        f"WHERE text IS NOT NULL AND {where}"
+    )
 
 
 def _local_ts(col: str, tz: str) -> str:

@@ -26,7 +26,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -149,7 +148,7 @@ def _pct(xs: list[float], q: float) -> float:
 def run_load(base: str, cookies: httpx.Cookies, *, clients: int = 50, seconds: float = 60, warmup_s: float = 5,
              think_s: float = 0.0, seed: int = 7) -> LoadResult:
     """Drive the API; returns the figures of the measured window."""
-    with httpx.Client(base_url=base, cookies=cookies, timeout=60) as c:
+    with httpx.Client(base_url=base, cookies=cookies, timeout=600) as c:  # a cold cache on a big workspace is slow
         period = c.get("/api/v1/periods").json()["default"]
         comms = [str(x["community_id"]) for x in c.get("/api/v1/communities", params={"period": period}).json()]
         if not comms:

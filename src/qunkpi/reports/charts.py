@@ -11,7 +11,9 @@ from typing import Any
 from qunkpi.i18n import tr
 
 GREEN, RED, BLUE, GREY, ORANGE = "#2f9e44", "#e03131", "#1c7ed6", "#adb5bd", "#f08c00"
-FONT = "'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif"
+FONT = (
+    "'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif"
+)
 
 
 def _scale(v: Any, unit: str) -> Any:
@@ -21,7 +23,11 @@ def _scale(v: Any, unit: str) -> Any:
 
 
 def _base(title: str | None = None) -> dict[str, Any]:
-    opt: dict[str, Any] = {"animation": False, "textStyle": {"fontFamily": FONT}, "tooltip": {"trigger": "axis"}}
+    opt: dict[str, Any] = {
+        "animation": False,
+        "textStyle": {"fontFamily": FONT},
+        "tooltip": {"trigger": "axis"},
+    }
     if title:
         opt["title"] = {"text": title, "left": "left", "textStyle": {"fontSize": 14}}
     return opt
@@ -32,21 +38,49 @@ def trend_chart(kpi: dict[str, Any], periods: list[str], lang: str) -> dict[str,
     unit = kpi["unit"]
     data = [_scale(v, unit) for v in kpi.get("trend", [])]
     series: list[dict[str, Any]] = [
-        {"name": kpi["name"], "type": "line", "data": data, "connectNulls": False, "symbolSize": 6, "itemStyle": {"color": BLUE}}
+        {
+            "name": kpi["name"],
+            "type": "line",
+            "data": data,
+            "connectNulls": False,
+            "symbolSize": 6,
+            "itemStyle": {"color": BLUE},
+        }
     ]
     mark: list[dict[str, Any]] = []
     if kpi.get("target") and kpi["target"].get("value") is not None:
-        mark.append({"yAxis": _scale(kpi["target"]["value"], unit), "name": tr("目标", "target", lang), "lineStyle": {"color": GREEN, "type": "solid"}})
+        mark.append(
+            {
+                "yAxis": _scale(kpi["target"]["value"], unit),
+                "name": tr("目标", "target", lang),
+                "lineStyle": {"color": GREEN, "type": "solid"},
+            }
+        )
     if kpi.get("benchmark"):
-        mark.append({"yAxis": _scale(kpi["benchmark"]["value"], unit), "name": tr("基准", "benchmark", lang), "lineStyle": {"color": ORANGE, "type": "dashed"}})
+        mark.append(
+            {
+                "yAxis": _scale(kpi["benchmark"]["value"], unit),
+                "name": tr("基准", "benchmark", lang),
+                "lineStyle": {"color": ORANGE, "type": "dashed"},
+            }
+        )
     if mark:
-        series[0]["markLine"] = {"symbol": "none", "label": {"formatter": "{b} {c}"}, "data": mark}
+        pct = "%" if unit == "ratio" else ""
+        series[0]["markLine"] = {
+            "symbol": "none",
+            "label": {"formatter": "{b} {c}" + pct, "position": "insideEndTop"},
+            "data": mark,
+        }
     opt = _base(kpi["name"])
     opt.update(
         {
             "grid": {"left": 50, "right": 60, "top": 48, "bottom": 30},
             "xAxis": {"type": "category", "data": periods, "axisLabel": {"fontSize": 10}},
-            "yAxis": {"type": "value", "axisLabel": {"formatter": "{value}%" if unit == "ratio" else "{value}"}, "scale": True},
+            "yAxis": {
+                "type": "value",
+                "axisLabel": {"formatter": "{value}%" if unit == "ratio" else "{value}"},
+                "scale": True,
+            },
             "series": series,
         }
     )
@@ -60,7 +94,15 @@ def sparkline(kpi: dict[str, Any]) -> dict[str, Any]:
         "grid": {"left": 2, "right": 2, "top": 4, "bottom": 4},
         "xAxis": {"type": "category", "show": False, "data": list(range(len(data)))},
         "yAxis": {"type": "value", "show": False, "scale": True},
-        "series": [{"type": "line", "data": data, "symbol": "none", "lineStyle": {"width": 1.5, "color": BLUE}, "areaStyle": {"opacity": 0.12}}],
+        "series": [
+            {
+                "type": "line",
+                "data": data,
+                "symbol": "none",
+                "lineStyle": {"width": 1.5, "color": BLUE},
+                "areaStyle": {"opacity": 0.12},
+            }
+        ],
     }
 
 
@@ -94,14 +136,48 @@ def waterfall_chart(w: dict[str, Any], lang: str) -> dict[str, Any]:
     opt.update(
         {
             "grid": {"left": 50, "right": 20, "top": 40, "bottom": 60},
-            "legend": {"top": 0, "right": 0, "data": [tr("净增", "net gain", lang), tr("净减", "net loss", lang), tr("成员数", "members", lang)]},
+            "legend": {
+                "top": 0,
+                "right": 0,
+                "data": [
+                    tr("净增", "net gain", lang),
+                    tr("净减", "net loss", lang),
+                    tr("成员数", "members", lang),
+                ],
+            },
             "xAxis": {"type": "category", "data": cats, "axisLabel": {"fontSize": 9, "interval": 0}},
             "yAxis": {"type": "value", "scale": False},
             "series": [
-                {"name": "base", "type": "bar", "stack": "w", "data": base, "itemStyle": {"color": "transparent"}, "tooltip": {"show": False}},
-                {"name": tr("净增", "net gain", lang), "type": "bar", "stack": "w", "data": up, "itemStyle": {"color": GREEN}},
-                {"name": tr("净减", "net loss", lang), "type": "bar", "stack": "w", "data": down, "itemStyle": {"color": RED}},
-                {"name": tr("成员数", "members", lang), "type": "bar", "stack": "w", "data": total, "itemStyle": {"color": BLUE}, "label": {"show": True, "position": "top"}},
+                {
+                    "name": "base",
+                    "type": "bar",
+                    "stack": "w",
+                    "data": base,
+                    "itemStyle": {"color": "transparent"},
+                    "tooltip": {"show": False},
+                },
+                {
+                    "name": tr("净增", "net gain", lang),
+                    "type": "bar",
+                    "stack": "w",
+                    "data": up,
+                    "itemStyle": {"color": GREEN},
+                },
+                {
+                    "name": tr("净减", "net loss", lang),
+                    "type": "bar",
+                    "stack": "w",
+                    "data": down,
+                    "itemStyle": {"color": RED},
+                },
+                {
+                    "name": tr("成员数", "members", lang),
+                    "type": "bar",
+                    "stack": "w",
+                    "data": total,
+                    "itemStyle": {"color": BLUE},
+                    "label": {"show": True, "position": "top"},
+                },
             ],
         }
     )
@@ -132,8 +208,24 @@ def heatmap_chart(h: dict[str, Any], lang: str) -> dict[str, Any]:
             "grid": {"left": 50, "right": 20, "top": 40, "bottom": 70},
             "xAxis": {"type": "category", "data": h["hours"], "splitArea": {"show": True}},
             "yAxis": {"type": "category", "data": h["weekdays"], "splitArea": {"show": True}},
-            "visualMap": {"min": 0, "max": mx, "calculable": False, "orient": "horizontal", "left": "center", "bottom": 0, "itemHeight": 120, "text": [str(mx), "0"]},
-            "series": [{"name": tr("消息数", "messages", lang), "type": "heatmap", "data": h["cells"], "label": {"show": False}}],
+            "visualMap": {
+                "min": 0,
+                "max": mx,
+                "calculable": False,
+                "orient": "horizontal",
+                "left": "center",
+                "bottom": 0,
+                "itemHeight": 120,
+                "text": [str(mx), "0"],
+            },
+            "series": [
+                {
+                    "name": tr("消息数", "messages", lang),
+                    "type": "heatmap",
+                    "data": h["cells"],
+                    "label": {"show": False},
+                }
+            ],
         }
     )
     return opt
@@ -146,11 +238,25 @@ def activity_chart(act: dict[str, Any], lang: str) -> dict[str, Any]:
         {
             "legend": {"top": 0, "right": 0},
             "grid": {"left": 50, "right": 20, "top": 40, "bottom": 60},
-            "xAxis": {"type": "category", "data": [r["name"] for r in items], "axisLabel": {"interval": 0, "fontSize": 10}},
+            "xAxis": {
+                "type": "category",
+                "data": [r["name"] for r in items],
+                "axisLabel": {"interval": 0, "fontSize": 10, "width": 110, "overflow": "truncate"},
+            },
             "yAxis": {"type": "value", "axisLabel": {"formatter": "{value}%"}},
             "series": [
-                {"name": tr("参与率", "participation", lang), "type": "bar", "data": [_scale(r["participation_rate"], "ratio") for r in items], "itemStyle": {"color": BLUE}},
-                {"name": tr("转化率", "conversion", lang), "type": "bar", "data": [_scale(r["conversion_rate"], "ratio") for r in items], "itemStyle": {"color": GREEN}},
+                {
+                    "name": tr("参与率", "participation", lang),
+                    "type": "bar",
+                    "data": [_scale(r["participation_rate"], "ratio") for r in items],
+                    "itemStyle": {"color": BLUE},
+                },
+                {
+                    "name": tr("转化率", "conversion", lang),
+                    "type": "bar",
+                    "data": [_scale(r["conversion_rate"], "ratio") for r in items],
+                    "itemStyle": {"color": GREEN},
+                },
             ],
         }
     )
@@ -160,7 +266,7 @@ def activity_chart(act: dict[str, Any], lang: str) -> dict[str, Any]:
 def topic_chart(topics: dict[str, Any], lang: str) -> dict[str, Any]:
     """Top topics by messages in the period (qunkpi.classify.topics); green bars are high-conversion topics
     (lift > 1: their participants bought within 7 days more often than the community's active members)."""
-    items = list(topics["items"])[:15][::-1]
+    items = sorted(topics["items"], key=lambda r: -(r.get("messages") or 0))[:15][::-1]
     data = []
     for r in items:
         lift = r.get("lift")
@@ -193,7 +299,11 @@ def funnel_chart(funnel: list[dict[str, Any]], lang: str) -> dict[str, Any]:
             "minSize": "45%",
             "label": {"show": True, "position": "inside", "color": "#fff", "fontSize": 11},
             "data": [
-                {"name": f"{f['stage']}  {f['value']:,.0f}" + (f"（{f['rate'] * 100:.1f}%）" if f.get("rate") is not None else ""), "value": f["value"]}
+                {
+                    "name": f"{f['stage']}  {f['value']:,.0f}"
+                    + (f"（{f['rate'] * 100:.1f}%）" if f.get("rate") is not None else ""),
+                    "value": f["value"],
+                }
                 for f in funnel
             ],
         }
@@ -231,7 +341,15 @@ def cohort_chart(c: dict[str, Any], lang: str) -> dict[str, Any]:
             "grid": {"left": 80, "right": 20, "top": 40, "bottom": 70},
             "xAxis": {"type": "category", "data": [str(o) for o in c.get("offsets", [])]},
             "yAxis": {"type": "category", "data": [str(x) for x in c.get("cohorts", [])]},
-            "visualMap": {"min": 0, "max": 100, "orient": "horizontal", "left": "center", "bottom": 0, "itemHeight": 120, "text": ["100%", "0"]},
+            "visualMap": {
+                "min": 0,
+                "max": 100,
+                "orient": "horizontal",
+                "left": "center",
+                "bottom": 0,
+                "itemHeight": 120,
+                "text": ["100%", "0"],
+            },
             "series": [{"type": "heatmap", "data": cells, "label": {"show": True, "fontSize": 9}}],
         }
     )

@@ -44,7 +44,16 @@ NORTH_STAR_BY_PURPOSE: dict[str | None, list[str]] = {
 }
 FALLBACK_NORTH_STAR = ["engaged_rate", "net_growth_rate", "members_end"]
 # Key KPIs on the overview, in this order, where the catalog has them.
-KEY_KPIS = ["members_end", "net_growth_rate", "churn_rate", "engaged_rate", "silent_ratio", "retention_d30", "gmv", "response_30m_rate"]
+KEY_KPIS = [
+    "members_end",
+    "net_growth_rate",
+    "churn_rate",
+    "engaged_rate",
+    "silent_ratio",
+    "retention_d30",
+    "gmv",
+    "response_30m_rate",
+]
 FAMILIES = ["growth", "engagement", "value", "service", "content"]
 FAMILY_NAMES = {
     "growth": ("增长与健康度", "Growth and health"),
@@ -54,9 +63,26 @@ FAMILY_NAMES = {
     "content": ("内容账号", "Content accounts"),
 }
 MEMBER_LISTS = ("silent", "koc", "churn_risk")
-PURPOSE_NAMES = {"sales": ("销售转化", "sales"), "service": ("服务", "service"), "content": ("内容", "content"), "leads": ("线索培育", "leads")}
-STAGE_NAMES = {"startup": ("初创期", "startup"), "growth": ("成长期", "growth"), "mature": ("成熟期", "mature")}
-WEEKDAYS = (("周一", "Mon"), ("周二", "Tue"), ("周三", "Wed"), ("周四", "Thu"), ("周五", "Fri"), ("周六", "Sat"), ("周日", "Sun"))
+PURPOSE_NAMES = {
+    "sales": ("销售转化", "sales"),
+    "service": ("服务", "service"),
+    "content": ("内容", "content"),
+    "leads": ("线索培育", "leads"),
+}
+STAGE_NAMES = {
+    "startup": ("初创期", "startup"),
+    "growth": ("成长期", "growth"),
+    "mature": ("成熟期", "mature"),
+}
+WEEKDAYS = (
+    ("周一", "Mon"),
+    ("周二", "Tue"),
+    ("周三", "Wed"),
+    ("周四", "Thu"),
+    ("周五", "Fri"),
+    ("周六", "Sat"),
+    ("周日", "Sun"),
+)
 
 
 def not_available(zh: str, en: str, lang: str) -> dict[str, Any]:
@@ -141,7 +167,11 @@ def stage_of(created_at: Any, stage: Any, at: datetime) -> str | None:
     """A community's stage at ``at``: the stored one, else derived from created_at (<3 months startup, 3–6 growth, ≥6 mature)."""
     if isinstance(stage, str) and stage:
         return stage
-    if created_at is None or (isinstance(created_at, float) and math.isnan(created_at)) or created_at is pd.NaT:
+    if (
+        created_at is None
+        or (isinstance(created_at, float) and math.isnan(created_at))
+        or created_at is pd.NaT
+    ):
         return None
     c = pd.Timestamp(created_at).to_pydatetime()
     months = (at.year - c.year) * 12 + (at.month - c.month) - (1 if at.day < c.day else 0)
@@ -205,7 +235,9 @@ class ReportData:
             except Exception:  # a table of a newer schema missing in an old workspace
                 return False
 
-    def metrics(self, periods: list[Period], communities: list[str] | None, metrics: list[str] | None = None) -> pd.DataFrame:
+    def metrics(
+        self, periods: list[Period], communities: list[str] | None, metrics: list[str] | None = None
+    ) -> pd.DataFrame:
         """Metric values for the periods, computed once for every community (cached) and then cut to ``communities``."""
         key = ("metrics", tuple(p.label for p in periods), tuple(metrics or ()))
         df: pd.DataFrame = self.cached(key, lambda: metrics_for_periods(self.ws, periods, metrics=metrics))
@@ -214,7 +246,11 @@ class ReportData:
         return df[df.community_id.isin(communities)].reset_index(drop=True)
 
     def community_metric_ids(self) -> list[str]:
-        return [m.id for m in self.catalog if m.level == "community" and not m.breakdown and (self.only is None or m.id in self.only)]
+        return [
+            m.id
+            for m in self.catalog
+            if m.level == "community" and not m.breakdown and (self.only is None or m.id in self.only)
+        ]
 
     # -- communities -------------------------------------------------------------------------------
     def communities(self) -> pd.DataFrame:
@@ -225,7 +261,9 @@ class ReportData:
             ),
         )
 
-    def community_rows(self, allowed: list[str] | None, period: Period, lang: str = "zh-CN") -> list[dict[str, Any]]:
+    def community_rows(
+        self, allowed: list[str] | None, period: Period, lang: str = "zh-CN"
+    ) -> list[dict[str, Any]]:
         df = self.communities()
         out = []
         for r in df.to_dict(orient="records"):
@@ -239,7 +277,9 @@ class ReportData:
                     "name": r["name"],
                     "platform": r["platform"],
                     "purpose": purpose,
-                    "purpose_text": tr(*PURPOSE_NAMES[purpose], lang=lang) if purpose in PURPOSE_NAMES else tr("未设定位", "purpose not set", lang),
+                    "purpose_text": tr(*PURPOSE_NAMES[purpose], lang=lang)
+                    if purpose in PURPOSE_NAMES
+                    else tr("未设定位", "purpose not set", lang),
                     "stage": stage,
                     "stage_text": tr(*STAGE_NAMES[stage], lang=lang) if stage in STAGE_NAMES else "—",
                     "owner_staff_id": clean(r["owner_staff_id"]),
@@ -274,12 +314,19 @@ class ReportData:
         out: dict[str, list[dict[str, str]]] = {"week": [], "biweek": [], "month": [], "quarter": []}
         w = period_of("week", end)
         for _ in range(12):
-            out["week"].append({"label": w.label, "text": f"{w.label} ({w.start:%m-%d}–{(w.end - timedelta(days=1)):%m-%d})"})
+            out["week"].append(
+                {"label": w.label, "text": f"{w.label} ({w.start:%m-%d}–{(w.end - timedelta(days=1)):%m-%d})"}
+            )
             w = w.previous()
         w = period_of("week", end).previous()
         for _ in range(6):
             two = range_period(w.start.date(), (w.end + timedelta(days=6)).date())
-            out["biweek"].append({"label": two.label, "text": f"{w.label}+2 ({two.start:%m-%d}–{(two.end - timedelta(days=1)):%m-%d})"})
+            out["biweek"].append(
+                {
+                    "label": two.label,
+                    "text": f"{w.label}+2 ({two.start:%m-%d}–{(two.end - timedelta(days=1)):%m-%d})",
+                }
+            )
             w = w.previous().previous()
         m = period_of("month", end)
         for _ in range(12):
@@ -362,7 +409,11 @@ class ReportData:
         bench = self.benchmark_for(m, purpose, stage)
         target = None
         if plan and isinstance(plan.get("targets"), dict) and mid in plan["targets"]:
-            target = {**plan["targets"][mid], "started": plan.get("started", True), "start": plan.get("start")}
+            target = {
+                **plan["targets"][mid],
+                "started": plan.get("started", True),
+                "start": plan.get("start"),
+            }
         value = clean(value)
         prev = clean(prev)
         status, status_text = self.status(m, value, target, bench, lang)
@@ -380,14 +431,24 @@ class ReportData:
             "previous": prev,
             "previous_text": fmt_value(prev, m.unit, lang),
             "delta": delta,
-            "benchmark": None if bench is None else {"op": bench.op, "value": bench.value, "text": bench.text(), "source": bench.source, "note": bench.note_en if lang == "en" else bench.note_zh},
+            "benchmark": None
+            if bench is None
+            else {
+                "op": bench.op,
+                "value": bench.value,
+                "text": bench.text(),
+                "source": bench.source,
+                "note": bench.note_en if lang == "en" else bench.note_zh,
+            },
             "target": target,
             "status": status,
             "status_text": status_text,
             "definition": m.definition(lang),
         }
 
-    def status(self, m: MetricDef, value: Any, target: dict[str, Any] | None, bench: Benchmark | None, lang: str) -> tuple[str, str]:
+    def status(
+        self, m: MetricDef, value: Any, target: dict[str, Any] | None, bench: Benchmark | None, lang: str
+    ) -> tuple[str, str]:
         """on_track / at_risk / off_track against a plan target (within 10% of it = at risk); met / below against a benchmark."""
         if value is None:
             return "na", tr("无数据", "no data", lang)
@@ -427,7 +488,11 @@ class ReportData:
         try:
             items = self.cached(("alerts", period.label, lang), run)
         except QunkpiError as e:
-            return {"available": False, "reason": tr("预警规则无法运行：", "the alert rules could not run: ", lang) + str(e).splitlines()[0]}
+            return {
+                "available": False,
+                "reason": tr("预警规则无法运行：", "the alert rules could not run: ", lang)
+                + str(e).splitlines()[0],
+            }
         if communities is not None:
             items = [a for a in items if a.get("community_id") in set(communities)]
         return {"available": True, "items": items}
@@ -447,7 +512,14 @@ class ReportData:
             plan = self.plan_for(cid, period)
             ns = self.north_star(c["purpose"], plan)
             kpis = []
-            for mid in [ns, *[k for k in KEY_KPIS if k in self.catalog and k != ns and (self.only is None or k in self.only)]]:
+            for mid in [
+                ns,
+                *[
+                    k
+                    for k in KEY_KPIS
+                    if k in self.catalog and k != ns and (self.only is None or k in self.only)
+                ],
+            ]:
                 series = _series(sub, mid, periods)
                 cur = series[-1]
                 prev = series[-2] if len(series) > 1 else None
@@ -458,7 +530,15 @@ class ReportData:
             n_alerts = None
             if alerts.get("available"):
                 n_alerts = sum(1 for a in alerts["items"] if a.get("community_id") == cid)
-            rows.append({**c, "north_star": kpis[0], "kpis": kpis[1:], "alert_count": n_alerts, "has_plan": plan is not None})
+            rows.append(
+                {
+                    **c,
+                    "north_star": kpis[0],
+                    "kpis": kpis[1:],
+                    "alert_count": n_alerts,
+                    "has_plan": plan is not None,
+                }
+            )
         return {
             "period": _period_json(period),
             "previous": _period_json(period.previous()),
@@ -484,11 +564,22 @@ class ReportData:
             if m.auxiliary and mid not in ("members_start", "members_end"):
                 continue
             series = _series(vals, mid, periods)
-            k = self.kpi(mid, series[-1], series[-2], info["purpose"], info["stage"], plan, lang, _reason(vals, mid, period.label))
+            k = self.kpi(
+                mid,
+                series[-1],
+                series[-2],
+                info["purpose"],
+                info["stage"],
+                plan,
+                lang,
+                _reason(vals, mid, period.label),
+            )
             k["trend"] = series
             families.setdefault(m.family, []).append(k)
         fam_out: list[dict[str, Any]] = [
-            {"family": f, "name": tr(*FAMILY_NAMES[f], lang=lang), "metrics": families[f]} for f in FAMILIES if f in families
+            {"family": f, "name": tr(*FAMILY_NAMES[f], lang=lang), "metrics": families[f]}
+            for f in FAMILIES
+            if f in families
         ]
         ns_kpi = next((k for f in fam_out for k in f["metrics"] if k["metric"] == ns), None)
         if ns_kpi is None:
@@ -500,11 +591,18 @@ class ReportData:
             "period": _period_json(period),
             "previous": _period_json(period.previous()),
             "trend_periods": [p.label for p in periods],
-            "plan": {"available": plan is not None, "north_star": ns, "details": plan, "reason": None if plan else tr(
-                "尚未制定 KPI 计划：北极星指标按群定位默认选择，参考线为种子文档基准（`qunkpi plan` 可制定目标）",
-                "no KPI plan yet: the North Star is the default for the community's purpose and reference lines are the seeds' benchmarks (`qunkpi plan` sets targets)",
-                lang,
-            )},
+            "plan": {
+                "available": plan is not None,
+                "north_star": ns,
+                "details": plan,
+                "reason": None
+                if plan
+                else tr(
+                    "尚未制定 KPI 计划：北极星指标按群定位默认选择，参考线为种子文档基准（`qunkpi plan` 可制定目标）",
+                    "no KPI plan yet: the North Star is the default for the community's purpose and reference lines are the seeds' benchmarks (`qunkpi plan` sets targets)",
+                    lang,
+                ),
+            },
             "north_star": ns_kpi,
             "families": fam_out,
             "waterfall": self.waterfall(cid, period, lang),
@@ -523,7 +621,15 @@ class ReportData:
             x = v.get((label, mid))
             return float(x) if x is not None and not pd.isna(x) else 0.0
 
-        rows = [{"bucket": b.label, "label": bucket_label(b), "joins": g(b.label, "joins"), "leaves": g(b.label, "leaves")} for b in buckets]
+        rows = [
+            {
+                "bucket": b.label,
+                "label": bucket_label(b),
+                "joins": g(b.label, "joins"),
+                "leaves": g(b.label, "leaves"),
+            }
+            for b in buckets
+        ]
         return {
             "available": True,
             "start": g(buckets[0].label, "members_start"),
@@ -534,12 +640,20 @@ class ReportData:
     def sources(self, cid: str, period: Period, df: pd.DataFrame, lang: str) -> dict[str, Any]:
         if "source_share" not in self.catalog:
             return not_yet(tr("来源渠道", "source channels", lang), lang)
-        sub = df[(df.metric == "source_share") & (df.period == period.label) & df.breakdown.notna()] if len(df) else df
+        sub = (
+            df[(df.metric == "source_share") & (df.period == period.label) & df.breakdown.notna()]
+            if len(df)
+            else df
+        )
         if not len(sub):
             return not_available("本周期没有新入群", "no joins in this period", lang)
         joins = _series(df[df.breakdown.isna()], "joins", [period])[0] or 0
         items = [
-            {"channel": r["breakdown"], "share": clean(r["value"]), "joins": round((clean(r["value"]) or 0) * joins)}
+            {
+                "channel": r["breakdown"],
+                "share": clean(r["value"]),
+                "joins": round((clean(r["value"]) or 0) * joins),
+            }
             for r in sub.to_dict(orient="records")
         ]
         items.sort(key=lambda r: -(r["share"] or 0))
@@ -548,7 +662,9 @@ class ReportData:
     def chat_heatmap(self, cid: str, period: Period, lang: str) -> dict[str, Any]:
         """Member messages by hour × weekday (countable messages: not recalled, not system; staff excluded)."""
         if not self.has_rows("messages"):
-            return not_available("缺少消息数据（messages 表为空）", "no message data (the messages table is empty)", lang)
+            return not_available(
+                "缺少消息数据（messages 表为空）", "no message data (the messages table is empty)", lang
+            )
         staff_ids = [self.ws.person_id(s) for s in self.ws.settings.staff_ids]
         df = self.sql(
             """
@@ -575,7 +691,9 @@ class ReportData:
     def activities(self, cid: str, period: Period, lang: str) -> dict[str, Any]:
         """Activities starting in the period: notified, distinct non-staff participants, participation, conversion."""
         if not self.has_rows("activities"):
-            return not_available("缺少活动数据（activities 表为空）", "no activity data (the activities table is empty)", lang)
+            return not_available(
+                "缺少活动数据（activities 表为空）", "no activity data (the activities table is empty)", lang
+            )
         has_orders = self.has_rows("orders")
         staff_ids = [self.ws.person_id(s) for s in self.ws.settings.staff_ids]
         conv = (
@@ -605,7 +723,11 @@ class ReportData:
         for r in records(df):
             n = r["notified_count"] or 0
             r["participation_rate"] = r["participants"] / n if n else None
-            r["conversion_rate"] = (r["buyers"] / n if n else None) if r.get("campaign_code") and r["buyers"] is not None else None
+            r["conversion_rate"] = (
+                (r["buyers"] / n if n else None)
+                if r.get("campaign_code") and r["buyers"] is not None
+                else None
+            )
             r["participation_text"] = fmt_value(r["participation_rate"], "ratio", lang)
             r["conversion_text"] = fmt_value(r["conversion_rate"], "ratio", lang)
             items.append(r)
@@ -686,7 +808,10 @@ class ReportData:
             except QunkpiError as e:
                 out["lists"][kind] = {"count": None, "rows": [], "reason": str(e)}
                 continue
-            out["lists"][kind] = {"count": None if df is None else len(df), "rows": [] if df is None else records(df.head(50))}
+            out["lists"][kind] = {
+                "count": None if df is None else len(df),
+                "rows": [] if df is None else records(df.head(50)),
+            }
         return out
 
     def member_list(self, cid: str, period: Period, kind: str) -> pd.DataFrame | None:
@@ -749,14 +874,17 @@ class ReportData:
         sums = [float(fp[k].fillna(0).sum()) if len(fp) else 0.0 for k, _ in funnel_keys]
         bases = [None, sums[0], sums[1], sums[1]]
         funnel: list[dict[str, Any]] = [
-            {"stage": name, "value": v, "rate": (v / b) if b else None} for (_, name), v, b in zip(funnel_keys, sums, bases, strict=True)
+            {"stage": name, "value": v, "rate": (v / b) if b else None}
+            for (_, name), v, b in zip(funnel_keys, sums, bases, strict=True)
         ]
         funnel_note = tr(
             f"漏斗只统计有送达数的 {len(fp)} 篇内容（视频、直播没有送达数）",
             f"the funnel counts the {len(fp)} posts with a delivery count (videos and lives have none)",
             lang,
         )
-        followers: dict[str, Any] = not_available("缺少粉丝日数据（account_daily 表为空）", "no follower data (account_daily is empty)", lang)
+        followers: dict[str, Any] = not_available(
+            "缺少粉丝日数据（account_daily 表为空）", "no follower data (account_daily is empty)", lang
+        )
         if self.has_rows("account_daily"):
             fd = self.sql(
                 """SELECT account_id, CAST(day AS DATE) AS day, max(followers_total) AS followers_total,
@@ -766,7 +894,15 @@ class ReportData:
                 [period.start.date(), period.end.date(), accts],
             )
             followers = {"available": True, "rows": records(fd)}
-        return {"available": True, "period": _period_json(period), "accounts": accts, "posts": rows, "funnel": funnel, "funnel_note": funnel_note, "followers": followers}
+        return {
+            "available": True,
+            "period": _period_json(period),
+            "accounts": accts,
+            "posts": rows,
+            "funnel": funnel,
+            "funnel_note": funnel_note,
+            "followers": followers,
+        }
 
     # -- appraisal ---------------------------------------------------------------------------------
     def appraisal(self, period: Period, lang: str) -> dict[str, Any]:
@@ -788,7 +924,9 @@ class ReportData:
         return {"available": True, "rows": rows}
 
     def staff(self) -> pd.DataFrame:
-        return self.cached(("staff",), lambda: self.sql("SELECT staff_id, name, role, team FROM staff ORDER BY staff_id"))  # type: ignore[no-any-return]
+        return self.cached(
+            ("staff",), lambda: self.sql("SELECT staff_id, name, role, team FROM staff ORDER BY staff_id")
+        )  # type: ignore[no-any-return]
 
     # -- glossary ----------------------------------------------------------------------------------
     def glossary(self, lang: str) -> list[dict[str, Any]]:
@@ -847,14 +985,25 @@ def _reason(vals: pd.DataFrame, mid: str, label: str) -> Any:
 
 
 def _period_json(p: Period) -> dict[str, Any]:
-    return {"label": p.label, "grain": p.grain, "start": p.start.isoformat(), "end": p.end.isoformat(), "days": p.days}
+    return {
+        "label": p.label,
+        "grain": p.grain,
+        "start": p.start.isoformat(),
+        "end": p.end.isoformat(),
+        "days": p.days,
+    }
 
 
 def _alert_rows(got: Any, lang: str) -> list[dict[str, Any]]:
     out = []
     for a in got or []:
         ev = [
-            {"title": e.title, "columns": list(e.columns), "rows": [[clean(v) for v in r] for r in e.rows[:10]], "total": e.total}
+            {
+                "title": e.title,
+                "columns": list(e.columns),
+                "rows": [[clean(v) for v in r] for r in e.rows[:10]],
+                "total": e.total,
+            }
             for e in getattr(a, "evidence", [])
         ]
         out.append(

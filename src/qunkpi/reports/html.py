@@ -63,7 +63,13 @@ def render_html(report: dict[str, Any], *, inline_js: bool = True) -> str:
     )
 
 
-def write_html_report(ws: Workspace, period: str, out_path: Path | str, communities: list[str] | None = None, lang: str | None = None) -> Path:
+def write_html_report(
+    ws: Workspace,
+    period: str,
+    out_path: Path | str,
+    communities: list[str] | None = None,
+    lang: str | None = None,
+) -> Path:
     """Write the report for ``period`` (all communities, or ``communities``) as one self-contained HTML file."""
     out = Path(out_path)
     report = build_report(ReportData(ws), period, communities, lang or get_lang())

@@ -37,7 +37,11 @@ def _direction_word(k: dict[str, Any], lang: str) -> str:
     if d == 0:
         return tr("与上期持平", "flat on the previous period", lang)
     word = tr("上升", "up", lang) if d > 0 else tr("下降", "down", lang)
-    amount = f"{abs(d) * 100:.1f}{tr('个百分点', ' pp', lang)}" if k["unit"] == "ratio" else fmt_value(abs(d), k["unit"], lang)
+    amount = (
+        f"{abs(d) * 100:.1f}{tr('个百分点', ' pp', lang)}"
+        if k["unit"] == "ratio"
+        else fmt_value(abs(d), k["unit"], lang)
+    )
     return tr(f"较上期{word}{amount}", f"{word} {amount} on the previous period", lang)
 
 
@@ -45,38 +49,70 @@ def summary_sentences(communities: list[dict[str, Any]], lang: str) -> list[str]
     out: list[str] = []
     for c in communities:
         ns = c["north_star"]
-        parts = [tr(f"{c['name']}：北极星指标「{ns['name']}」为 {ns['text']}", f"{c['name']}: North Star '{ns['name']}' is {ns['text']}", lang)]
+        parts = [
+            tr(
+                f"{c['name']}：北极星指标「{ns['name']}」为 {ns['text']}",
+                f"{c['name']}: North Star '{ns['name']}' is {ns['text']}",
+                lang,
+            )
+        ]
         moved = _direction_word(ns, lang)
         if moved:
             parts.append(moved)
         if ns.get("target"):
-            parts.append(tr(f"目标 {ns['target']['text']}，{ns['status_text']}", f"target {ns['target']['text']}, {ns['status_text']}", lang))
+            parts.append(
+                tr(
+                    f"目标 {ns['target']['text']}，{ns['status_text']}",
+                    f"target {ns['target']['text']}, {ns['status_text']}",
+                    lang,
+                )
+            )
         elif ns.get("benchmark"):
-            parts.append(tr(f"基准 {ns['benchmark']['text']}，{ns['status_text']}", f"benchmark {ns['benchmark']['text']}, {ns['status_text']}", lang))
+            parts.append(
+                tr(
+                    f"基准 {ns['benchmark']['text']}，{ns['status_text']}",
+                    f"benchmark {ns['benchmark']['text']}, {ns['status_text']}",
+                    lang,
+                )
+            )
         kpis = [k for f in c["families"] for k in f["metrics"]]
         good = sum(1 for k in kpis if k["status"] in ("met", "on_track"))
         bad = [k for k in kpis if k["status"] in ("below", "off_track", "at_risk")]
         sent = ("，" if lang != "en" else ", ").join(parts)
         if bad:
-            names = "、".join(k["name"] for k in bad[:3]) if lang != "en" else ", ".join(k["name"] for k in bad[:3])
+            names = (
+                "、".join(k["name"] for k in bad[:3])
+                if lang != "en"
+                else ", ".join(k["name"] for k in bad[:3])
+            )
             sent += tr(
                 f"。{good} 项指标达到目标或基准，{len(bad)} 项未达（{names}{'等' if len(bad) > 3 else ''}）。",
                 f". {good} metrics meet their target or benchmark, {len(bad)} do not ({names}{', ...' if len(bad) > 3 else ''}).",
                 lang,
             )
         else:
-            sent += tr(f"。{good} 项指标达到目标或基准，没有未达项。", f". {good} metrics meet their target or benchmark; none falls short.", lang)
+            sent += tr(
+                f"。{good} 项指标达到目标或基准，没有未达项。",
+                f". {good} metrics meet their target or benchmark; none falls short.",
+                lang,
+            )
         out.append(sent)
     return out
 
 
-def top_problems(alerts: dict[str, Any], communities: list[dict[str, Any]], lang: str, n: int = 3) -> dict[str, Any]:
+def top_problems(
+    alerts: dict[str, Any], communities: list[dict[str, Any]], lang: str, n: int = 3
+) -> dict[str, Any]:
     """The top n problems by alert severity (SPEC §8). Without the alert rules, the metrics furthest below their
     target or benchmark, marked as such (no action is invented for them)."""
     if alerts.get("available"):
         # evaluate_alerts orders by severity, then impact (members affected × distance from the threshold)
         problems = [a for a in alerts["items"] if a.get("kind", "problem") == "problem"]
-        return {"source": "alerts", "total": len(problems), "items": [_alert_problem(a, communities, lang) for a in problems[:n]]}
+        return {
+            "source": "alerts",
+            "total": len(problems),
+            "items": [_alert_problem(a, communities, lang) for a in problems[:n]],
+        }
     gaps: list[tuple[float, dict[str, Any]]] = []
     for c in communities:
         for f in c["families"]:
@@ -89,13 +125,20 @@ def top_problems(alerts: dict[str, Any], communities: list[dict[str, Any]], lang
                 if ref is None:
                     continue
                 gap = abs(k["value"] - ref) / (abs(ref) if ref else 1.0)
-                gaps.append((gap, {
-                    "community": c["name"],
-                    "community_id": c["community_id"],
-                    "title": k["name"],
-                    "text": tr(f"{k['text']}，参考 {refs(k)}", f"{k['text']}, reference {refs(k)}", lang),
-                    "action": None,
-                }))
+                gaps.append(
+                    (
+                        gap,
+                        {
+                            "community": c["name"],
+                            "community_id": c["community_id"],
+                            "title": k["name"],
+                            "text": tr(
+                                f"{k['text']}，参考 {refs(k)}", f"{k['text']}, reference {refs(k)}", lang
+                            ),
+                            "action": None,
+                        },
+                    )
+                )
     gaps.sort(key=lambda g: -g[0])
     return {
         "source": "metrics",
@@ -124,7 +167,9 @@ def _alert_problem(a: dict[str, Any], communities: list[dict[str, Any]], lang: s
     }
 
 
-def build_report(data: ReportData, period: str | Period, communities: list[str] | None, lang: str) -> dict[str, Any]:
+def build_report(
+    data: ReportData, period: str | Period, communities: list[str] | None, lang: str
+) -> dict[str, Any]:
     p = parse_period_arg(period) if isinstance(period, str) else period
     ids = [c["community_id"] for c in data.community_rows(communities, p)]
     comm_sections = []
@@ -134,9 +179,23 @@ def build_report(data: ReportData, period: str | Period, communities: list[str] 
         d["north_star"]["chart"] = charts.trend_chart(d["north_star"], tp, lang)
         fams = []
         for f in d["families"]:
-            shown = [k for k in f["metrics"] if k["value"] is not None or k["metric"] == d["north_star"]["metric"]]
-            shown.sort(key=lambda k: (k["status"] not in ("below", "off_track", "at_risk"), k["benchmark"] is None and not k["target"]))
-            fams.append({**f, "metrics": shown[:REPORT_KPIS_PER_FAMILY], "hidden": max(0, len(shown) - REPORT_KPIS_PER_FAMILY), "missing": len(f["metrics"]) - len(shown)})
+            shown = [
+                k for k in f["metrics"] if k["value"] is not None or k["metric"] == d["north_star"]["metric"]
+            ]
+            shown.sort(
+                key=lambda k: (
+                    k["status"] not in ("below", "off_track", "at_risk"),
+                    k["benchmark"] is None and not k["target"],
+                )
+            )
+            fams.append(
+                {
+                    **f,
+                    "metrics": shown[:REPORT_KPIS_PER_FAMILY],
+                    "hidden": max(0, len(shown) - REPORT_KPIS_PER_FAMILY),
+                    "missing": len(f["metrics"]) - len(shown),
+                }
+            )
         section: dict[str, Any] = {
             "community_id": cid,
             "name": d["community"]["name"],
@@ -165,24 +224,32 @@ def build_report(data: ReportData, period: str | Period, communities: list[str] 
             section["charts"]["heatmap"] = charts.heatmap_chart(h, lang)
             section["heatmap"] = h
         else:
-            section["notes"]["heatmap"] = h.get("reason") or tr("本周期没有成员消息", "no member messages in this period", lang)
+            section["notes"]["heatmap"] = h.get("reason") or tr(
+                "本周期没有成员消息", "no member messages in this period", lang
+            )
         co = data.cohorts(cid, p, lang)
         if co.get("available") and co.get("cells"):
             section["charts"]["cohorts"] = charts.cohort_chart(co, lang)
             section["cohorts"] = co
         else:
-            section["notes"]["cohorts"] = co.get("reason") or tr("没有可观察的入群分群", "no observable join cohorts", lang)
+            section["notes"]["cohorts"] = co.get("reason") or tr(
+                "没有可观察的入群分群", "no observable join cohorts", lang
+            )
         a = data.activities(cid, p, lang)
         if a.get("available") and a["items"]:
             section["charts"]["activities"] = charts.activity_chart(a, lang)
             section["activities"] = a["items"]
         else:
-            section["notes"]["activities"] = a.get("reason") or tr("本周期没有活动", "no activities in this period", lang)
+            section["notes"]["activities"] = a.get("reason") or tr(
+                "本周期没有活动", "no activities in this period", lang
+            )
         t = data.topics(cid, p, lang)
         if t.get("available") and t["items"]:
             section["charts"]["topics"] = charts.topic_chart(t, lang)
         else:
-            section["notes"]["topics"] = t.get("reason") or tr("本周期没有话题", "no topics in this period", lang)
+            section["notes"]["topics"] = t.get("reason") or tr(
+                "本周期没有话题", "no topics in this period", lang
+            )
         comm_sections.append(section)
     content = data.content(p, communities, lang)
     if content.get("available"):

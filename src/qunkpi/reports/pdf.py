@@ -35,10 +35,12 @@ CHROMIUM_ARGS = [
 def chromium_path() -> str:
     path = os.environ.get("QUNKPI_CHROMIUM", "/usr/bin/chromium")
     if not Path(path).exists():
-        raise QunkpiError(tr(
-            f"生成 PDF 需要 Chromium（未找到 {path}）：在 Debian/Ubuntu 上运行 `make browser-deps`（apt-get install chromium fonts-noto-cjk），或用 QUNKPI_CHROMIUM 指定路径；也可以先生成 HTML 报告再用浏览器打印",
-            f"PDF output needs Chromium (not found at {path}): run `make browser-deps` (apt-get install chromium fonts-noto-cjk) on Debian/Ubuntu, or set QUNKPI_CHROMIUM; or write the HTML report and print it from a browser",
-        ))
+        raise QunkpiError(
+            tr(
+                f"生成 PDF 需要 Chromium（未找到 {path}）：在 Debian/Ubuntu 上运行 `make browser-deps`（apt-get install chromium fonts-noto-cjk），或用 QUNKPI_CHROMIUM 指定路径；也可以先生成 HTML 报告再用浏览器打印",
+                f"PDF output needs Chromium (not found at {path}): run `make browser-deps` (apt-get install chromium fonts-noto-cjk) on Debian/Ubuntu, or set QUNKPI_CHROMIUM; or write the HTML report and print it from a browser",
+            )
+        )
     return path
 
 
@@ -46,8 +48,12 @@ def html_to_pdf(html: str, out: Path) -> Path:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as e:
-        raise QunkpiError(tr("生成 PDF 需要 Python 包 playwright（pip install playwright；无需 playwright install）",
-                             "PDF output needs the Python package playwright (pip install playwright; no `playwright install` needed)")) from e
+        raise QunkpiError(
+            tr(
+                "生成 PDF 需要 Python 包 playwright（pip install playwright；无需 playwright install）",
+                "PDF output needs the Python package playwright (pip install playwright; no `playwright install` needed)",
+            )
+        ) from e
     exe = chromium_path()
     with tempfile.TemporaryDirectory(prefix="qunkpi-pdf-") as tmp:
         src = Path(tmp) / "report.html"
@@ -74,7 +80,13 @@ def html_to_pdf(html: str, out: Path) -> Path:
     return out
 
 
-def write_pdf_report(ws: Workspace, period: str, out_path: Path | str, communities: list[str] | None = None, lang: str | None = None) -> Path:
+def write_pdf_report(
+    ws: Workspace,
+    period: str,
+    out_path: Path | str,
+    communities: list[str] | None = None,
+    lang: str | None = None,
+) -> Path:
     """Write the report for ``period`` as a PDF (A4, charts rendered, CJK fonts embedded)."""
     chromium_path()  # fail early, before computing anything
     report = build_report(ReportData(ws), period, communities, lang or get_lang())

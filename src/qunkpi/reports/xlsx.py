@@ -25,7 +25,9 @@ FONT = "Microsoft YaHei"
 
 
 def _num_format(unit: str) -> str:
-    return {"ratio": "0.0%", "count": "#,##0", "yuan": "¥#,##0.00", "seconds": "#,##0", "points": "0.0"}.get(unit, "#,##0.00")
+    return {"ratio": "0.0%", "count": "#,##0", "yuan": "¥#,##0.00", "seconds": "#,##0", "points": "0.0"}.get(
+        unit, "#,##0.00"
+    )
 
 
 def write_report_workbook(report: dict[str, Any], out: Path) -> Path:
@@ -65,7 +67,15 @@ def write_report_workbook(report: dict[str, Any], out: Path) -> Path:
     s = wb.add_worksheet(t("摘要", "Summary"))
     s.set_column(0, 0, 110)
     s.write(0, 0, f"{report['title']} · {period.label}", f_title)
-    s.write(1, 0, t(f"对比 {report['previous'].label} · 生成于 {report['generated_at']}", f"compared with {report['previous'].label} · generated {report['generated_at']}"), f_plain)
+    s.write(
+        1,
+        0,
+        t(
+            f"对比 {report['previous'].label} · 生成于 {report['generated_at']}",
+            f"compared with {report['previous'].label} · generated {report['generated_at']}",
+        ),
+        f_plain,
+    )
     row = 3
     for sent in report["summary"]:
         s.write(row, 0, sent, f_text)
@@ -88,7 +98,18 @@ def write_report_workbook(report: dict[str, Any], out: Path) -> Path:
 
     # -- KPIs -------------------------------------------------------------------------------------
     k = wb.add_worksheet("KPI")
-    cols = [t("社群", "Community"), t("族", "Family"), t("指标", "Metric"), "id", t("本期", "This period"), t("上期", "Previous"), t("变化", "Change"), t("目标 / 基准", "Target / benchmark"), t("状态", "Status"), t("北极星", "North Star")]
+    cols = [
+        t("社群", "Community"),
+        t("族", "Family"),
+        t("指标", "Metric"),
+        "id",
+        t("本期", "This period"),
+        t("上期", "Previous"),
+        t("变化", "Change"),
+        t("目标 / 基准", "Target / benchmark"),
+        t("状态", "Status"),
+        t("北极星", "North Star"),
+    ]
     header(k, 0, cols)
     k.set_column(0, 0, 16)
     k.set_column(1, 2, 18)
@@ -130,9 +151,23 @@ def write_report_workbook(report: dict[str, Any], out: Path) -> Path:
         n = len(c["trend_periods"])
         ch = wb.add_chart({"type": "line"})
         sheet = tr_ws.get_name()
-        ch.add_series({"name": ns["name"], "categories": [sheet, row + 2, 0, row + 1 + n, 0], "values": [sheet, row + 2, 1, row + 1 + n, 1], "marker": {"type": "circle"}})
+        ch.add_series(
+            {
+                "name": ns["name"],
+                "categories": [sheet, row + 2, 0, row + 1 + n, 0],
+                "values": [sheet, row + 2, 1, row + 1 + n, 1],
+                "marker": {"type": "circle"},
+            }
+        )
         if ref is not None:
-            ch.add_series({"name": t("目标/基准", "target/benchmark"), "categories": [sheet, row + 2, 0, row + 1 + n, 0], "values": [sheet, row + 2, 2, row + 1 + n, 2], "line": {"dash_type": "dash", "color": "#F08C00"}})
+            ch.add_series(
+                {
+                    "name": t("目标/基准", "target/benchmark"),
+                    "categories": [sheet, row + 2, 0, row + 1 + n, 0],
+                    "values": [sheet, row + 2, 2, row + 1 + n, 2],
+                    "line": {"dash_type": "dash", "color": "#F08C00"},
+                }
+            )
         ch.set_title({"name": f"{c['name']} · {ns['name']}", "name_font": {"name": FONT, "size": 11}})
         ch.set_legend({"position": "bottom"})
         ch.set_size({"width": 620, "height": 260})
@@ -159,12 +194,36 @@ def write_report_workbook(report: dict[str, Any], out: Path) -> Path:
             put(j, r, 2, b["leaves"], "count")
             j.write_formula(r, 3, f"=B{r + 1}-C{r + 1}", f_num("count"), b["joins"] - b["leaves"])
         n = len(w["buckets"])
-        j.write(row + 2 + n, 0, t(f"期初 {w['start']:.0f} · 期末 {w['end']:.0f}", f"start {w['start']:.0f} · end {w['end']:.0f}"), f_plain)
+        j.write(
+            row + 2 + n,
+            0,
+            t(f"期初 {w['start']:.0f} · 期末 {w['end']:.0f}", f"start {w['start']:.0f} · end {w['end']:.0f}"),
+            f_plain,
+        )
         ch = wb.add_chart({"type": "column"})
         sheet = j.get_name()
-        ch.add_series({"name": t("入群", "Joins"), "categories": [sheet, row + 2, 0, row + 1 + n, 0], "values": [sheet, row + 2, 1, row + 1 + n, 1], "fill": {"color": "#2F9E44"}})
-        ch.add_series({"name": t("退群", "Leaves"), "categories": [sheet, row + 2, 0, row + 1 + n, 0], "values": [sheet, row + 2, 2, row + 1 + n, 2], "fill": {"color": "#E03131"}})
-        ch.set_title({"name": t(f"{c['name']} 入群 / 退群", f"{c['name']} joins / leaves"), "name_font": {"name": FONT, "size": 11}})
+        ch.add_series(
+            {
+                "name": t("入群", "Joins"),
+                "categories": [sheet, row + 2, 0, row + 1 + n, 0],
+                "values": [sheet, row + 2, 1, row + 1 + n, 1],
+                "fill": {"color": "#2F9E44"},
+            }
+        )
+        ch.add_series(
+            {
+                "name": t("退群", "Leaves"),
+                "categories": [sheet, row + 2, 0, row + 1 + n, 0],
+                "values": [sheet, row + 2, 2, row + 1 + n, 2],
+                "fill": {"color": "#E03131"},
+            }
+        )
+        ch.set_title(
+            {
+                "name": t(f"{c['name']} 入群 / 退群", f"{c['name']} joins / leaves"),
+                "name_font": {"name": FONT, "size": 11},
+            }
+        )
         ch.set_size({"width": 560, "height": 240})
         j.insert_chart(row, 5, ch)
         row += max(n + 4, 14)
@@ -188,8 +247,20 @@ def write_report_workbook(report: dict[str, Any], out: Path) -> Path:
         n = len(src["items"])
         ch = wb.add_chart({"type": "pie"})
         sheet = so.get_name()
-        ch.add_series({"name": t("来源渠道", "Sources"), "categories": [sheet, row + 2, 0, row + 1 + n, 0], "values": [sheet, row + 2, 1, row + 1 + n, 1], "data_labels": {"percentage": True, "category": True}})
-        ch.set_title({"name": t(f"{c['name']} 新成员来源", f"{c['name']} join sources"), "name_font": {"name": FONT, "size": 11}})
+        ch.add_series(
+            {
+                "name": t("来源渠道", "Sources"),
+                "categories": [sheet, row + 2, 0, row + 1 + n, 0],
+                "values": [sheet, row + 2, 1, row + 1 + n, 1],
+                "data_labels": {"percentage": True, "category": True},
+            }
+        )
+        ch.set_title(
+            {
+                "name": t(f"{c['name']} 新成员来源", f"{c['name']} join sources"),
+                "name_font": {"name": FONT, "size": 11},
+            }
+        )
         ch.set_size({"width": 420, "height": 260})
         so.insert_chart(row, 4, ch)
         row += max(n + 4, 15)
@@ -200,7 +271,12 @@ def write_report_workbook(report: dict[str, Any], out: Path) -> Path:
     row = 0
     for c in report["communities"]:
         h = c.get("heatmap")
-        hm.write(row, 0, t(f"{c['name']} 成员消息（小时 × 星期）", f"{c['name']} member messages (hour × weekday)"), f_title)
+        hm.write(
+            row,
+            0,
+            t(f"{c['name']} 成员消息（小时 × 星期）", f"{c['name']} member messages (hour × weekday)"),
+            f_title,
+        )
         if not h:
             hm.write(row + 1, 0, c["notes"].get("heatmap", ""), f_plain)
             row += 3
@@ -213,13 +289,28 @@ def write_report_workbook(report: dict[str, Any], out: Path) -> Path:
             hm.write(row + 2 + d, 0, name, f_head)
             for hour in range(24):
                 hm.write_number(row + 2 + d, 1 + hour, grid[d][hour], f_plain)
-        hm.conditional_format(row + 2, 1, row + 8, 24, {"type": "2_color_scale", "min_color": "#FFFFFF", "max_color": "#1C7ED6"})
+        hm.conditional_format(
+            row + 2, 1, row + 8, 24, {"type": "2_color_scale", "min_color": "#FFFFFF", "max_color": "#1C7ED6"}
+        )
         row += 11
     hm.set_column(1, 24, 4)
 
     # -- Activities -------------------------------------------------------------------------------
     ac = wb.add_worksheet(t("活动", "Activities"))
-    header(ac, 0, [t("社群", "Community"), t("活动", "Activity"), t("开始", "Start"), t("触达", "Notified"), t("参与", "Participants"), t("参与率", "Participation"), t("成交人数", "Buyers"), t("转化率", "Conversion")])
+    header(
+        ac,
+        0,
+        [
+            t("社群", "Community"),
+            t("活动", "Activity"),
+            t("开始", "Start"),
+            t("触达", "Notified"),
+            t("参与", "Participants"),
+            t("参与率", "Participation"),
+            t("成交人数", "Buyers"),
+            t("转化率", "Conversion"),
+        ],
+    )
     row = 1
     for c in report["communities"]:
         for a in c.get("activities", []):
@@ -235,10 +326,27 @@ def write_report_workbook(report: dict[str, Any], out: Path) -> Path:
     if row > 1:
         ch = wb.add_chart({"type": "column"})
         sheet = ac.get_name()
-        ch.add_series({"name": t("参与率", "Participation"), "categories": [sheet, 1, 1, row - 1, 1], "values": [sheet, 1, 5, row - 1, 5]})
-        ch.add_series({"name": t("转化率", "Conversion"), "categories": [sheet, 1, 1, row - 1, 1], "values": [sheet, 1, 7, row - 1, 7]})
+        ch.add_series(
+            {
+                "name": t("参与率", "Participation"),
+                "categories": [sheet, 1, 1, row - 1, 1],
+                "values": [sheet, 1, 5, row - 1, 5],
+            }
+        )
+        ch.add_series(
+            {
+                "name": t("转化率", "Conversion"),
+                "categories": [sheet, 1, 1, row - 1, 1],
+                "values": [sheet, 1, 7, row - 1, 7],
+            }
+        )
         ch.set_y_axis({"num_format": "0%"})
-        ch.set_title({"name": t("活动参与率与转化率", "Activity participation and conversion"), "name_font": {"name": FONT, "size": 11}})
+        ch.set_title(
+            {
+                "name": t("活动参与率与转化率", "Activity participation and conversion"),
+                "name_font": {"name": FONT, "size": 11},
+            }
+        )
         ac.insert_chart(row + 1, 1, ch)
     else:
         ac.write(1, 0, t("本周期没有活动", "no activities in this period"), f_plain)
@@ -246,7 +354,19 @@ def write_report_workbook(report: dict[str, Any], out: Path) -> Path:
 
     # -- Alerts -----------------------------------------------------------------------------------
     al = wb.add_worksheet(t("预警", "Alerts"))
-    header(al, 0, [t("社群", "Community"), t("严重度", "Severity"), t("预警", "Alert"), t("指标", "Metric"), t("数值", "Value"), t("阈值", "Threshold"), t("建议动作", "Action")])
+    header(
+        al,
+        0,
+        [
+            t("社群", "Community"),
+            t("严重度", "Severity"),
+            t("预警", "Alert"),
+            t("指标", "Metric"),
+            t("数值", "Value"),
+            t("阈值", "Threshold"),
+            t("建议动作", "Action"),
+        ],
+    )
     row = 1
     any_available = False
     for c in report["communities"]:
@@ -255,7 +375,17 @@ def write_report_workbook(report: dict[str, Any], out: Path) -> Path:
             continue
         any_available = True
         for it in a["items"]:
-            for col, v in enumerate([c["name"], it.get("severity"), it.get("title"), it.get("metric"), it.get("value"), it.get("threshold"), it.get("action")]):
+            for col, v in enumerate(
+                [
+                    c["name"],
+                    it.get("severity"),
+                    it.get("title"),
+                    it.get("metric"),
+                    it.get("value"),
+                    it.get("threshold"),
+                    it.get("action"),
+                ]
+            ):
                 put(al, row, col, v)
             row += 1
     if not any_available and report["communities"]:
@@ -275,13 +405,41 @@ def write_report_workbook(report: dict[str, Any], out: Path) -> Path:
             put(co, 1 + i, 1, f["value"], "count")
         ch = wb.add_chart({"type": "bar"})
         sheet = co.get_name()
-        ch.add_series({"name": t("传播漏斗", "Propagation funnel"), "categories": [sheet, 1, 0, 4, 0], "values": [sheet, 1, 1, 4, 1], "fill": {"color": "#1C7ED6"}})
+        ch.add_series(
+            {
+                "name": t("传播漏斗", "Propagation funnel"),
+                "categories": [sheet, 1, 0, 4, 0],
+                "values": [sheet, 1, 1, 4, 1],
+                "fill": {"color": "#1C7ED6"},
+            }
+        )
         ch.set_y_axis({"reverse": True})
-        ch.set_title({"name": t("传播漏斗：送达 → 阅读 → 分享 → 分享带来的阅读", "Funnel: delivered → read → shared → read from shares"), "name_font": {"name": FONT, "size": 11}})
+        ch.set_title(
+            {
+                "name": t(
+                    "传播漏斗：送达 → 阅读 → 分享 → 分享带来的阅读",
+                    "Funnel: delivered → read → shared → read from shares",
+                ),
+                "name_font": {"name": FONT, "size": 11},
+            }
+        )
         ch.set_legend({"none": True})
         co.insert_chart(0, 3, ch)
         r0 = 18
-        header(co, r0, [t("发布时间", "Published"), t("账号", "Account"), t("标题", "Title"), t("送达", "Delivered"), t("阅读", "Read"), t("打开率", "Open rate"), t("分享率", "Share rate"), t("二次传播占比", "Read from shares")])
+        header(
+            co,
+            r0,
+            [
+                t("发布时间", "Published"),
+                t("账号", "Account"),
+                t("标题", "Title"),
+                t("送达", "Delivered"),
+                t("阅读", "Read"),
+                t("打开率", "Open rate"),
+                t("分享率", "Share rate"),
+                t("二次传播占比", "Read from shares"),
+            ],
+        )
         for i, p in enumerate(content["posts"]):
             r = r0 + 1 + i
             co.write(r, 0, (p.get("published_at") or "")[:16], f_plain)
@@ -308,7 +466,13 @@ def write_report_workbook(report: dict[str, Any], out: Path) -> Path:
     return out
 
 
-def write_xlsx_report(ws: Workspace, period: str, out_path: Path | str, communities: list[str] | None = None, lang: str | None = None) -> Path:
+def write_xlsx_report(
+    ws: Workspace,
+    period: str,
+    out_path: Path | str,
+    communities: list[str] | None = None,
+    lang: str | None = None,
+) -> Path:
     """Write the report for ``period`` as an Excel workbook (one sheet per section, native charts)."""
     report = build_report(ReportData(ws), period, communities, lang or get_lang())
     return write_report_workbook(report, Path(out_path))

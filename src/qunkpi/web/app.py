@@ -31,7 +31,9 @@ def create_app(workspace_path: str | Path, *, secure_cookies: bool = False, warm
 
     wp = Path(workspace_path)
     ws = Workspace.open(wp, read_only=True)
-    _ = ws.con  # connect now: a workspace held by a writer (an import) fails here, with its message, not on a page
+    _ = (
+        ws.con
+    )  # connect now: a workspace held by a writer (an import) fails here, with its message, not on a page
     data = ReportData(ws)
 
     @contextlib.asynccontextmanager
@@ -65,7 +67,9 @@ def create_app(workspace_path: str | Path, *, secure_cookies: bool = False, warm
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if request.url.path.startswith("/api/") or request.url.path.startswith("/static/"):
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None)
+            )
         if exc.status_code == 401:
             nxt = request.url.path + (("?" + request.url.query) if request.url.query else "")
             from urllib.parse import quote

@@ -83,7 +83,12 @@ class UserStore:
                 try:
                     raw = json.loads(self.path.read_text(encoding="utf-8"))
                 except (OSError, json.JSONDecodeError) as e:
-                    raise UserError(tr(f"{self.path}：用户文件无法读取（{e}）", f"{self.path}: cannot read the users file ({e})")) from e
+                    raise UserError(
+                        tr(
+                            f"{self.path}：用户文件无法读取（{e}）",
+                            f"{self.path}: cannot read the users file ({e})",
+                        )
+                    ) from e
                 self._users = {u["username"]: User(**u) for u in raw.get("users", [])}
                 self._mtime = mtime
             return self._users
@@ -129,16 +134,36 @@ class UserStore:
         replace: bool = False,
     ) -> User:
         if not _USERNAME.match(username):
-            raise UserError(tr("用户名只能含字母、数字和 _ . @ -，长度 2–64", "user names are 2–64 letters, digits or _ . @ -"))
+            raise UserError(
+                tr(
+                    "用户名只能含字母、数字和 _ . @ -，长度 2–64",
+                    "user names are 2–64 letters, digits or _ . @ -",
+                )
+            )
         if role not in ROLES:
-            raise UserError(tr(f"未知角色 {role}：可用 admin、manager、operator", f"unknown role {role}: use admin, manager or operator"))
+            raise UserError(
+                tr(
+                    f"未知角色 {role}：可用 admin、manager、operator",
+                    f"unknown role {role}: use admin, manager or operator",
+                )
+            )
         if len(password) < 8:
             raise UserError(tr("密码至少 8 个字符", "passwords need at least 8 characters"))
         if role == "manager" and not team:
-            raise UserError(tr("经理需要 --team（看到本团队的社群）", "a manager needs --team (they see their team's communities)"))
+            raise UserError(
+                tr(
+                    "经理需要 --team（看到本团队的社群）",
+                    "a manager needs --team (they see their team's communities)",
+                )
+            )
         users = dict(self._load())
         if username in users and not replace:
-            raise UserError(tr(f"用户 {username} 已存在（加 --replace 覆盖）", f"user {username} exists (add --replace to overwrite)"))
+            raise UserError(
+                tr(
+                    f"用户 {username} 已存在（加 --replace 覆盖）",
+                    f"user {username} exists (add --replace to overwrite)",
+                )
+            )
         u = User(
             username=username,
             role=role,
@@ -156,7 +181,12 @@ class UserStore:
         users = dict(self._load())
         u = users.get(username)
         if u is None:
-            raise UserError(tr(f"没有用户 {username}（先 `qunkpi user add`）", f"no user {username} (create it with `qunkpi user add`)"))
+            raise UserError(
+                tr(
+                    f"没有用户 {username}（先 `qunkpi user add`）",
+                    f"no user {username} (create it with `qunkpi user add`)",
+                )
+            )
         cur = set(u.communities)
         cur = cur - set(communities) if remove else cur | set(communities)
         u.communities = sorted(cur)

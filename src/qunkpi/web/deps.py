@@ -70,7 +70,10 @@ CurrentUser = Annotated[User, Depends(current_user)]
 def period_param(
     request: Request,
     state: State,
-    period: Annotated[str | None, Query(description="2026-10, 2026-W43, 2026-W43+2 (two weeks), 2026-Q4, 2026-10-01..2026-10-15")] = None,
+    period: Annotated[
+        str | None,
+        Query(description="2026-10, 2026-W43, 2026-W43+2 (two weeks), 2026-Q4, 2026-10-01..2026-10-15"),
+    ] = None,
 ) -> Period:
     label = period or state.data.period_choices(lang_of(request))["default"]
     try:
@@ -129,14 +132,21 @@ def community_access(community_id: str, request: Request, user: CurrentUser, sta
     allowed = allowed_communities(user, state)
     known = set(state.data.communities()["community_id"].astype(str))
     if community_id not in known or (allowed is not None and community_id not in allowed):
-        raise HTTPException(status_code=404, detail=tr("没有这个社群，或你无权查看", "no such community, or you may not see it", lang_of(request)))
+        raise HTTPException(
+            status_code=404,
+            detail=tr(
+                "没有这个社群，或你无权查看", "no such community, or you may not see it", lang_of(request)
+            ),
+        )
     return community_id
 
 
 CommunityDep = Annotated[str, Depends(community_access)]
 
 
-def filter_communities(allowed: list[str] | None, wanted: list[str] | None, state: AppState) -> list[str] | None:
+def filter_communities(
+    allowed: list[str] | None, wanted: list[str] | None, state: AppState
+) -> list[str] | None:
     """The community filter of a request, cut down to what the user may see (unknown ids are dropped)."""
     if not wanted:
         return allowed

@@ -40,11 +40,15 @@ def periods(user: CurrentUser, state: State, lang: Lang) -> dict[str, Any]:
 
 
 @router.get("/communities", summary="Communities the user may see")
-def communities(user: CurrentUser, state: State, allowed: AllowedDep, period: PeriodDep, lang: Lang) -> list[dict[str, Any]]:
+def communities(
+    user: CurrentUser, state: State, allowed: AllowedDep, period: PeriodDep, lang: Lang
+) -> list[dict[str, Any]]:
     return state.data.community_rows(allowed, period, lang)
 
 
-@router.get("/overview", summary="North Star and key KPIs of every visible community, with trends and alert counts")
+@router.get(
+    "/overview", summary="North Star and key KPIs of every visible community, with trends and alert counts"
+)
 def overview(
     user: CurrentUser,
     state: State,
@@ -62,7 +66,10 @@ def overview(
     return out
 
 
-@router.get("/communities/{community_id}", summary="One community: KPI plan, metrics by family, waterfall, sources, alerts")
+@router.get(
+    "/communities/{community_id}",
+    summary="One community: KPI plan, metrics by family, waterfall, sources, alerts",
+)
 def community(community_id: CommunityDep, state: State, period: PeriodDep, lang: Lang) -> dict[str, Any]:
     d = state.data.community(community_id, period, lang)
     tp = d["trend_periods"]
@@ -109,18 +116,34 @@ def cohorts(community_id: CommunityDep, state: State, period: PeriodDep, lang: L
     return c
 
 
-@router.get("/communities/{community_id}/members", summary="Member lists: silent, KOC candidates, churn risks")
+@router.get(
+    "/communities/{community_id}/members", summary="Member lists: silent, KOC candidates, churn risks"
+)
 def member_lists(community_id: CommunityDep, state: State, period: PeriodDep, lang: Lang) -> dict[str, Any]:
     return state.data.member_lists(community_id, period, lang)
 
 
-@router.get("/communities/{community_id}/members/{kind}.csv", summary="One member list as CSV (UTF-8 with BOM, opens in Excel)")
-def member_csv(kind: str, community_id: CommunityDep, state: State, period: PeriodDep, lang: Lang) -> Response:
+@router.get(
+    "/communities/{community_id}/members/{kind}.csv",
+    summary="One member list as CSV (UTF-8 with BOM, opens in Excel)",
+)
+def member_csv(
+    kind: str, community_id: CommunityDep, state: State, period: PeriodDep, lang: Lang
+) -> Response:
     if kind not in MEMBER_LISTS:
-        raise HTTPException(status_code=404, detail=tr(f"名单类型应为 {', '.join(MEMBER_LISTS)}", f"list must be one of {', '.join(MEMBER_LISTS)}", lang))
+        raise HTTPException(
+            status_code=404,
+            detail=tr(
+                f"名单类型应为 {', '.join(MEMBER_LISTS)}",
+                f"list must be one of {', '.join(MEMBER_LISTS)}",
+                lang,
+            ),
+        )
     df = state.data.member_list(community_id, period, kind)
     if df is None:
-        raise HTTPException(status_code=404, detail=tr("成员名单暂不可用", "member lists are not available yet", lang))
+        raise HTTPException(
+            status_code=404, detail=tr("成员名单暂不可用", "member lists are not available yet", lang)
+        )
     buf = io.StringIO()
     df.to_csv(buf, index=False, quoting=csv.QUOTE_MINIMAL)
     name = f"{community_id}_{period.label}_{kind}.csv".replace("..", "_to_")
@@ -152,7 +175,9 @@ def content(state: State, allowed: AllowedDep, period: PeriodDep, lang: Lang) ->
     return c
 
 
-@router.get("/appraisal", summary="Staff appraisal rows: a staff member sees their own row, a manager their team's")
+@router.get(
+    "/appraisal", summary="Staff appraisal rows: a staff member sees their own row, a manager their team's"
+)
 def appraisal(user: CurrentUser, state: State, period: PeriodDep, lang: Lang) -> dict[str, Any]:
     a = state.data.appraisal(period, lang)
     if not a.get("available"):
@@ -177,5 +202,12 @@ def docs(request: Request, user: CurrentUser, lang: Lang) -> HTMLResponse:
     for path, ops in schema["paths"].items():
         for method, op in ops.items():
             params = [p["name"] for p in op.get("parameters", [])]
-            rows.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""), "params": ", ".join(params)})
+            rows.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": op.get("summary", ""),
+                    "params": ", ".join(params),
+                }
+            )
     return render(request, "apidocs.html", user, lang, {"rows": rows})

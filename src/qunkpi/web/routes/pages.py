@@ -42,7 +42,14 @@ def _safe_next(nxt: str | None) -> str:
     return nxt
 
 
-def render(request: Request, template: str, user: User | None, lang: str, ctx: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:
+def render(
+    request: Request,
+    template: str,
+    user: User | None,
+    lang: str,
+    ctx: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
     csrf = request.cookies.get(CSRF_COOKIE) or new_csrf_token()
 
     def t(zh: str, en: str) -> str:
@@ -60,17 +67,33 @@ def render(request: Request, template: str, user: User | None, lang: str, ctx: d
     )
     resp = HTMLResponse(html, status_code=status)
     if request.cookies.get(CSRF_COOKIE) != csrf:
-        resp.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="lax", secure=get_state(request).secure_cookies, path="/")
+        resp.set_cookie(
+            CSRF_COOKIE,
+            csrf,
+            httponly=True,
+            samesite="lax",
+            secure=get_state(request).secure_cookies,
+            path="/",
+        )
     return resp
 
 
 def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
     lang = lang_of(request)
-    return render(request, "error.html", user_from_request(request), lang, {"status": status, "detail": detail}, status=status)
+    return render(
+        request,
+        "error.html",
+        user_from_request(request),
+        lang,
+        {"status": status, "detail": detail},
+        status=status,
+    )
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, lang: Lang, next: str | None = None, error: str | None = None) -> HTMLResponse:
+def login_form(
+    request: Request, lang: Lang, next: str | None = None, error: str | None = None
+) -> HTMLResponse:
     return render(request, "login.html", None, lang, {"next": _safe_next(next), "error": error})
 
 
@@ -85,28 +108,67 @@ def login(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     if not csrf_ok(request.cookies.get(CSRF_COOKIE), csrf_token):
-        raise HTTPException(status_code=403, detail=tr("表单已过期，请刷新页面后重试", "the form expired; reload the page and try again", lang))
+        raise HTTPException(
+            status_code=403,
+            detail=tr(
+                "表单已过期，请刷新页面后重试", "the form expired; reload the page and try again", lang
+            ),
+        )
     now = time.monotonic()
     key = username.lower()
     recent = [x for x in state.failed_logins.get(key, []) if now - x < LOGIN_WINDOW_S]
     if len(recent) >= LOGIN_MAX_FAILURES:
         state.failed_logins[key] = recent
-        return render(request, "login.html", None, lang, {"next": _safe_next(next), "error": tr("失败次数过多，请 5 分钟后再试", "too many failed attempts; try again in 5 minutes", lang)}, status=429)
+        return render(
+            request,
+            "login.html",
+            None,
+            lang,
+            {
+                "next": _safe_next(next),
+                "error": tr(
+                    "失败次数过多，请 5 分钟后再试", "too many failed attempts; try again in 5 minutes", lang
+                ),
+            },
+            status=429,
+        )
     user = state.users.authenticate(username, password)
     if user is None:
         state.failed_logins[key] = [*recent, now]
-        return render(request, "login.html", None, lang, {"next": _safe_next(next), "error": tr("用户名或密码错误", "wrong user name or password", lang)}, status=401)
+        return render(
+            request,
+            "login.html",
+            None,
+            lang,
+            {"next": _safe_next(next), "error": tr("用户名或密码错误", "wrong user name or password", lang)},
+            status=401,
+        )
     state.failed_logins.pop(key, None)
     resp = RedirectResponse(_safe_next(next), status_code=303)
-    resp.set_cookie(SESSION_COOKIE, state.sessions.issue(user), max_age=SESSION_MAX_AGE, httponly=True, samesite="lax", secure=state.secure_cookies, path="/")
-    resp.set_cookie(CSRF_COOKIE, new_csrf_token(), httponly=True, samesite="lax", secure=state.secure_cookies, path="/")
+    resp.set_cookie(
+        SESSION_COOKIE,
+        state.sessions.issue(user),
+        max_age=SESSION_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=state.secure_cookies,
+        path="/",
+    )
+    resp.set_cookie(
+        CSRF_COOKIE, new_csrf_token(), httponly=True, samesite="lax", secure=state.secure_cookies, path="/"
+    )
     return resp
 
 
 @router.post("/logout")
 def logout(request: Request, lang: Lang, csrf_token: Annotated[str, Form()] = "") -> Response:
     if not csrf_ok(request.cookies.get(CSRF_COOKIE), csrf_token):
-        raise HTTPException(status_code=403, detail=tr("表单已过期，请刷新页面后重试", "the form expired; reload the page and try again", lang))
+        raise HTTPException(
+            status_code=403,
+            detail=tr(
+                "表单已过期，请刷新页面后重试", "the form expired; reload the page and try again", lang
+            ),
+        )
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(SESSION_COOKIE, path="/")
     return resp
@@ -116,7 +178,15 @@ def logout(request: Request, lang: Lang, csrf_token: Annotated[str, Form()] = ""
 def switch_lang(request: Request, code: str, next: str | None = None) -> Response:
     lang = "en" if code.lower().startswith("en") else "zh-CN"
     resp = RedirectResponse(_safe_next(next), status_code=303)
-    resp.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, httponly=False, samesite="lax", secure=get_state(request).secure_cookies, path="/")
+    resp.set_cookie(
+        LANG_COOKIE,
+        lang,
+        max_age=365 * 86400,
+        httponly=False,
+        samesite="lax",
+        secure=get_state(request).secure_cookies,
+        path="/",
+    )
     return resp
 
 
@@ -126,7 +196,9 @@ def overview_page(request: Request, user: CurrentUser, lang: Lang) -> HTMLRespon
 
 
 @router.get("/community/{community_id}", response_class=HTMLResponse)
-def community_page(request: Request, community_id: str, user: CurrentUser, state: State, lang: Lang) -> HTMLResponse:
+def community_page(
+    request: Request, community_id: str, user: CurrentUser, state: State, lang: Lang
+) -> HTMLResponse:
     community_access(community_id, request, user, state)  # 404 page for a community outside the user's scope
     return render(request, "community.html", user, lang, {"page": "community", "community_id": community_id})
 

@@ -119,10 +119,14 @@
     document.body.classList.toggle('no-compare', !cmp.checked);
     api('/periods').then(function (p) {
       var current = params.get('period') || p['default'];
-      var g = 'custom';
+      var g = null;
       Object.keys(p.choices).forEach(function (k) {
         p.choices[k].forEach(function (c) { if (c.label === current) g = k; });
       });
+      if (!g) {  // a period outside the offered list (typed into the URL): recognise its grain and offer it
+        g = /^\d{4}-\d{1,2}$/.test(current) ? 'month' : /W\d+$/i.test(current) ? 'week' : /Q[1-4]$/i.test(current) ? 'quarter' : 'custom';
+        if (g !== 'custom') p.choices[g].unshift({ label: current, text: current });
+      }
       grain.value = g;
       function fill() {
         sel.innerHTML = '';
