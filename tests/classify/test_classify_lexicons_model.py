@@ -76,6 +76,7 @@ def test_chars_of_substance() -> None:
     long_text = "我" * 29 + "😂" * 10 + "[强]" * 5 + "！" * 5
     assert classify_text(long_text).cls == "chat"
     assert classify_text("我" * 30 + "😂").cls == "share"
+    assert classify_text("https://t.cn/A6x8Kp2").cls == "share"  # a URL alone is a share, not "no substance"
 
 
 def test_decode_matches_python() -> None:

@@ -28,7 +28,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     Path(out).mkdir(parents=True, exist_ok=True)
-    (Path(out) / f"cases-{worker}.json").write_text(json.dumps(dict(sorted(relhelp.CASES.items())), indent=2), encoding="utf-8")
+    (Path(out) / f"cases-{worker}.json").write_text(
+        json.dumps(dict(sorted(relhelp.CASES.items())), indent=2), encoding="utf-8"
+    )
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

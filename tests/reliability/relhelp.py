@@ -22,8 +22,23 @@ PY = str(REPO / ".venv" / "bin" / "python") if (REPO / ".venv" / "bin" / "python
 
 #: Tables whose rows an import may change (canonical tables + bookkeeping).
 STORED = (
-    "communities", "members", "messages", "activities", "activity_participants", "orders", "costs", "surveys",
-    "leads", "reach", "posts", "account_daily", "staff", "staff_logs", "reviews", "import_log", "recall_audit",
+    "communities",
+    "members",
+    "messages",
+    "activities",
+    "activity_participants",
+    "orders",
+    "costs",
+    "surveys",
+    "leads",
+    "reach",
+    "posts",
+    "account_daily",
+    "staff",
+    "staff_logs",
+    "reviews",
+    "import_log",
+    "recall_audit",
     "service_messages",
 )
 
@@ -39,8 +54,12 @@ def fuzz_settings(small: int, full: int, **kw: Any) -> settings:
         max_examples=size(small, full),
         deadline=None,
         database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large,
-                               HealthCheck.filter_too_much],
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.data_too_large,
+            HealthCheck.filter_too_much,
+        ],
         **kw,
     )
 
@@ -128,7 +147,9 @@ app(sys.argv[1:])
 
 def start(args: list[str]) -> tuple[subprocess.Popen[str], float]:
     """Start a child and wait until its imports are done (it prints READY): kill delays count from there."""
-    proc = subprocess.Popen([PY, "-c", *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [PY, "-c", *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     assert line.strip() == "READY", line

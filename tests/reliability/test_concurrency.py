@@ -47,11 +47,18 @@ def loaded(dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
 
 
 def cli_import(ws: Path, data: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([PY, "-m", "qunkpi.cli.main", "import", str(data), "--workspace", str(ws), "--no-classify"],
-                          capture_output=True, text=True, cwd=REPO, timeout=600)
+    return subprocess.run(
+        [PY, "-m", "qunkpi.cli.main", "import", str(data), "--workspace", str(ws), "--no-classify"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+    )
 
 
-def test_second_import_is_refused_with_a_clear_message(loaded: dict[str, Any], dataset: Path, tmp_path: Path) -> None:
+def test_second_import_is_refused_with_a_clear_message(
+    loaded: dict[str, Any], dataset: Path, tmp_path: Path
+) -> None:
     ws_path = tmp_path / "ws"
     shutil.copytree(loaded["path"], ws_path)
     # import A pauses inside its members transaction, holding the workspace, while B tries to start
@@ -105,8 +112,22 @@ def test_dashboard_keeps_serving_during_an_import(dashboard: dict[str, Any], dat
     base, cookies = dashboard["base"], dashboard["cookies"]
     with httpx.Client(base_url=base, cookies=cookies, timeout=60) as c:
         assert c.get("/api/v1/overview").status_code == 200
-        proc = subprocess.Popen([PY, "-m", "qunkpi.cli.main", "import", str(dataset), "--workspace", str(dashboard["path"]),
-                                 "--no-classify"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(
+            [
+                PY,
+                "-m",
+                "qunkpi.cli.main",
+                "import",
+                str(dataset),
+                "--workspace",
+                str(dashboard["path"]),
+                "--no-classify",
+            ],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         codes = []
         while proc.poll() is None:
             codes.append(c.get("/api/v1/communities").status_code)

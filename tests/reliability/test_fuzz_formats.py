@@ -29,8 +29,15 @@ MAPPING = FIXTURES / "channels" / "custom_mapping.toml"
 
 def test_fixtures_found() -> None:
     assert len(SAMPLES) >= 20, SAMPLES
-    assert set(FORMATS) == {"wecom-archive", "wecom-groups", "wecom-group-events", "mp-datacube", "mp-excel", "channels",
-                            "wechat-history"}
+    assert set(FORMATS) == {
+        "wecom-archive",
+        "wecom-groups",
+        "wecom-group-events",
+        "mp-datacube",
+        "mp-excel",
+        "channels",
+        "wechat-history",
+    }
 
 
 @st.composite
@@ -45,7 +52,7 @@ def damaged(draw: st.DrawFn) -> tuple[str, bytes]:
             data = data[:at]
         elif kind == "flip":
             junk = draw(st.binary(min_size=1, max_size=8))
-            data = data[:at] + junk + data[at + len(junk):]
+            data = data[:at] + junk + data[at + len(junk) :]
         elif kind == "insert":
             data = data[:at] + draw(st.binary(min_size=1, max_size=64)) + data[at:]
         elif kind == "reencode":
@@ -94,8 +101,10 @@ def test_converters_survive_damaged_files(fmt: str) -> None:
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 def test_converters_survive_random_bytes(fmt: str) -> None:
     @fuzz_settings(15, 300)
-    @given(name=st.sampled_from(["x.json", "x.jsonl", "x.csv", "x.xlsx", "x.xls", "x.xml", "x.txt", "x.html"]),
-           data=st.binary(max_size=4096))
+    @given(
+        name=st.sampled_from(["x.json", "x.jsonl", "x.csv", "x.xlsx", "x.xls", "x.xml", "x.txt", "x.html"]),
+        data=st.binary(max_size=4096),
+    )
     def run(name: str, data: bytes) -> None:
         convert_bytes(fmt, name, data)
         count(f"converter {fmt}: random bytes")
@@ -118,7 +127,11 @@ def test_import_with_format_stores_all_or_nothing(fws: Workspace, sample: tuple[
     with tempfile.TemporaryDirectory() as td:
         path = Path(td) / name
         path.write_bytes(data)
-        opts = ConvertOptions(community="c1", account="acc1", mapping=MAPPING if "channels" in name or name.startswith(("works", "custom")) else None)
+        opts = ConvertOptions(
+            community="c1",
+            account="acc1",
+            mapping=MAPPING if "channels" in name or name.startswith(("works", "custom")) else None,
+        )
         try:
             with no_hang(90):
                 import_with_format(fws, path, None, opts)
@@ -133,7 +146,9 @@ def test_import_with_format_stores_all_or_nothing(fws: Workspace, sample: tuple[
 labels = st.one_of(
     st.text(max_size=30),
     st.from_regex(r"\A\s*-?\d{1,6}(-?[WwQq]?\d{0,3}){0,2}(\.\.\d{1,5}-\d{1,3}-\d{1,3})?\s*\Z"),
-    st.builds(lambda y, m, d: f"{y}-{m}-{d}", st.integers(-5, 10**5), st.integers(-1, 14), st.integers(-1, 40)),
+    st.builds(
+        lambda y, m, d: f"{y}-{m}-{d}", st.integers(-5, 10**5), st.integers(-1, 14), st.integers(-1, 40)
+    ),
     st.builds(lambda y, w: f"{y}-W{w}", st.integers(0, 10**4), st.integers(0, 60)),
     st.builds(lambda a, b: f"{a}..{b}", st.dates().map(str), st.dates().map(str)),
 )

@@ -32,8 +32,24 @@ from qunkpi.workspace.schema import TABLE_ORDER
 pytestmark = pytest.mark.slow
 
 SCALE = "small" if FULL else "tiny"
-TABLE_NAMES = ("communities", "members", "messages", "activities", "activity_participants", "orders", "costs",
-               "surveys", "leads", "reach", "posts", "account_daily", "staff", "staff_logs", "reviews")
+TABLE_NAMES = (
+    "communities",
+    "members",
+    "messages",
+    "activities",
+    "activity_participants",
+    "orders",
+    "costs",
+    "surveys",
+    "leads",
+    "reach",
+    "posts",
+    "account_daily",
+    "staff",
+    "staff_logs",
+    "reviews",
+)
+
 
 def tables_state(ws_path: Path) -> dict[str, Any]:
     ws = Workspace.open(ws_path)  # read-write: replays DuckDB's WAL after a crash, as the next command would
@@ -96,32 +112,61 @@ def assert_each_table_all_or_nothing(state: dict[str, Any], ref: dict[str, Any])
         got = (state["snap"][t], state["snap"][t + "#hash"])
         empty = (ref["empty"][t], ref["empty"][t + "#hash"])
         full = (ref["snap"][t], ref["snap"][t + "#hash"])
-        assert got in (empty, full), f"{t}: {got[0]} rows, neither before ({empty[0]}) nor after ({full[0]}): a partial write"
+        assert got in (empty, full), (
+            f"{t}: {got[0]} rows, neither before ({empty[0]}) nor after ({full[0]}): a partial write"
+        )
         kinds[t] = "full" if got == full else "empty"
         logged = state["logged"].get(t, 0)
-        assert (logged > 0) == (kinds[t] == "full"), f"{t}: import log ({logged} rows) disagrees with the table ({kinds[t]})"
+        assert (logged > 0) == (kinds[t] == "full"), (
+            f"{t}: import log ({logged} rows) disagrees with the table ({kinds[t]})"
+        )
     return kinds
 
 
 def rerun_and_compare(ws_path: Path, dataset: Path, ref: dict[str, Any]) -> None:
-    r = subprocess.run([PY, "-c", CHILD_IMPORT, str(ws_path), str(dataset), "none", "-"], capture_output=True, text=True, cwd=REPO, timeout=600)
+    r = subprocess.run(
+        [PY, "-c", CHILD_IMPORT, str(ws_path), str(dataset), "none", "-"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+    )
     assert r.returncode == 0 and "IMPORT-DONE" in r.stdout, r.stderr
     state = tables_state(ws_path)
     for t in TABLE_NAMES:
-        assert state["snap"][t] == ref["snap"][t], f"{t}: {state['snap'][t]} rows after the re-run, expected {ref['snap'][t]}"
+        assert state["snap"][t] == ref["snap"][t], (
+            f"{t}: {state['snap'][t]} rows after the re-run, expected {ref['snap'][t]}"
+        )
         if t == "messages":
-            assert state["messages_core"] == ref["messages_core"], "messages: contents differ from an uninterrupted import"
+            assert state["messages_core"] == ref["messages_core"], (
+                "messages: contents differ from an uninterrupted import"
+            )
         else:
-            assert state["snap"][t + "#hash"] == ref["snap"][t + "#hash"], f"{t}: contents differ from an uninterrupted import"
+            assert state["snap"][t + "#hash"] == ref["snap"][t + "#hash"], (
+                f"{t}: contents differ from an uninterrupted import"
+            )
 
 
 @pytest.mark.parametrize(
     ("point", "target"),
-    [("in_transaction", "members"), ("in_transaction", "messages"), ("after_commit", "members"), ("in_transaction", "staff_logs")],
+    [
+        ("in_transaction", "members"),
+        ("in_transaction", "messages"),
+        ("after_commit", "members"),
+        ("in_transaction", "staff_logs"),
+    ],
 )
-def test_injected_kill_during_import(point: str, target: str, template_ws: Path, dataset: Path, reference: dict[str, Any], tmp_path: Path) -> None:
+def test_injected_kill_during_import(
+    point: str, target: str, template_ws: Path, dataset: Path, reference: dict[str, Any], tmp_path: Path
+) -> None:
     ws_path = fresh_copy(template_ws, tmp_path / "ws")
-    r = subprocess.run([PY, "-c", CHILD_IMPORT, str(ws_path), str(dataset), point, target], capture_output=True, text=True, cwd=REPO, timeout=600)
+    r = subprocess.run(
+        [PY, "-c", CHILD_IMPORT, str(ws_path), str(dataset), point, target],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+    )
     assert r.returncode == -signal.SIGKILL, (r.returncode, r.stderr[-2000:])
     kinds = assert_each_table_all_or_nothing(tables_state(ws_path), reference)
     order = list(TABLE_ORDER)
@@ -133,15 +178,26 @@ def test_injected_kill_during_import(point: str, target: str, template_ws: Path,
     count("kill test: import, injected kill points")
 
 
-def test_random_kills_during_import(template_ws: Path, dataset: Path, reference: dict[str, Any], tmp_path: Path) -> None:
+def test_random_kills_during_import(
+    template_ws: Path, dataset: Path, reference: dict[str, Any], tmp_path: Path
+) -> None:
     rng = random.Random(int(os.environ.get("QUNKPI_KILL_SEED", "20261122")))
     landed: dict[str, int] = {"before any commit": 0, "between commits": 0, "after the last commit": 0}
     for i in range(size(2, 20)):
         ws_path = fresh_copy(template_ws, tmp_path / f"ws{i}")
-        kill_after([CHILD_IMPORT, str(ws_path), str(dataset), "none", "-"], rng.uniform(0, reference["seconds"] * 1.05))
+        kill_after(
+            [CHILD_IMPORT, str(ws_path), str(dataset), "none", "-"],
+            rng.uniform(0, reference["seconds"] * 1.05),
+        )
         kinds = assert_each_table_all_or_nothing(tables_state(ws_path), reference)
         n_full = sum(k == "full" for k in kinds.values())
-        landed["before any commit" if n_full == 0 else "after the last commit" if n_full == len(kinds) else "between commits"] += 1
+        landed[
+            "before any commit"
+            if n_full == 0
+            else "after the last commit"
+            if n_full == len(kinds)
+            else "between commits"
+        ] += 1
         rerun_and_compare(ws_path, dataset, reference)
         count("kill test: import, random kill points")
     print(f"random import kills ({SCALE}): {landed}")
@@ -171,7 +227,9 @@ print("CLASSIFY-DONE")
 def labels_state(ws_path: Path) -> tuple[int, int, int]:
     ws = Workspace.open(ws_path)
     try:
-        n, distinct, h = ws.con.execute("SELECT count(*), count(DISTINCT message_id), coalesce(sum(hash(l)), 0) FROM message_labels l").fetchall()[0]
+        n, distinct, h = ws.con.execute(
+            "SELECT count(*), count(DISTINCT message_id), coalesce(sum(hash(l)), 0) FROM message_labels l"
+        ).fetchall()[0]
     finally:
         ws.close()
     return int(n), int(distinct), int(h)
@@ -182,14 +240,25 @@ def classified(reference: dict[str, Any], tmp_path_factory: pytest.TempPathFacto
     p = tmp_path_factory.mktemp("cls") / "ws"
     shutil.copytree(reference["path"], p)
     seconds = run_to_end([CHILD_CLASSIFY, str(p), "none"])
-    return {"path": p, "labels": labels_state(p), "seconds": seconds, "messages": reference["snap"]["messages"]}
+    return {
+        "path": p,
+        "labels": labels_state(p),
+        "seconds": seconds,
+        "messages": reference["snap"]["messages"],
+    }
 
 
 def test_injected_kill_during_reclassification(classified: dict[str, Any], tmp_path: Path) -> None:
     """A full reclassification killed after it started writing must leave the old labels (all of them)."""
     p = tmp_path / "ws"
     shutil.copytree(classified["path"], p)
-    r = subprocess.run([PY, "-c", CHILD_CLASSIFY, str(p), "first_batch"], capture_output=True, text=True, cwd=REPO, timeout=600)
+    r = subprocess.run(
+        [PY, "-c", CHILD_CLASSIFY, str(p), "first_batch"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+    )
     assert r.returncode == -signal.SIGKILL, r.stderr[-2000:]
     n, distinct, h = labels_state(p)
     assert (n, distinct, h) == classified["labels"], (
@@ -207,7 +276,9 @@ def test_random_kills_during_reclassification(classified: dict[str, Any], tmp_pa
         kill_after([CHILD_CLASSIFY, str(p), "none"], rng.uniform(0, classified["seconds"] * 1.05))
         # same rules, same messages: old and new labels are identical, so "all old or all new" = the reference
         assert labels_state(p) == classified["labels"], f"kill {i}: labels are neither all old nor all new"
-        r = subprocess.run([PY, "-c", CHILD_CLASSIFY, str(p), "none"], capture_output=True, text=True, cwd=REPO, timeout=600)
+        r = subprocess.run(
+            [PY, "-c", CHILD_CLASSIFY, str(p), "none"], capture_output=True, text=True, cwd=REPO, timeout=600
+        )
         assert r.returncode == 0, r.stderr
         assert labels_state(p) == classified["labels"]
         count("kill test: reclassification, random kill points")
@@ -224,7 +295,11 @@ def planned(classified: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
     p = tmp_path_factory.mktemp("plan") / "ws"
     shutil.copytree(classified["path"], p)
     ws = Workspace.open(p, read_only=True)
-    cid = str(ws.con.execute("SELECT community_id FROM communities WHERE purpose = 'sales' ORDER BY 1 LIMIT 1").fetchall()[0][0])
+    cid = str(
+        ws.con.execute(
+            "SELECT community_id FROM communities WHERE purpose = 'sales' ORDER BY 1 LIMIT 1"
+        ).fetchall()[0][0]
+    )
     s = suggest_plan(ws, community_id=cid, period="2026-07")
     ws.close()
     save_plan(p, s.plan)
@@ -252,7 +327,9 @@ def test_random_kills_during_plan_refresh(planned: dict[str, Any], tmp_path: Pat
         shutil.copytree(planned["path"], p)
         kill_after(refresh_cmd(p, planned["cid"]), rng.uniform(0, planned["seconds"] * 1.05))
         text = plan_path(p, planned["cid"]).read_text(encoding="utf-8")
-        assert text in (planned["old"], planned["new"]), f"kill {i}: the stored plan is neither the old nor the new one"
+        assert text in (planned["old"], planned["new"]), (
+            f"kill {i}: the stored plan is neither the old nor the new one"
+        )
         plan, issues = read_plan_file(plan_path(p, planned["cid"]))
         assert plan is not None, issues
         seen["old" if text == planned["old"] else "new"] += 1

@@ -37,17 +37,22 @@ def luhn_digit(body: str) -> str:
 phones = st.builds(lambda p, rest: f"1{p}{rest:09d}", st.sampled_from("3456789"), st.integers(0, 10**9 - 1))
 id_cards = st.builds(
     lambda area, d, seq: (lambda s: s + id_check(s))(f"{area}{d:%Y%m%d}{seq:03d}"),
-    st.integers(110000, 659999).map(str), st.dates(min_value=__import__("datetime").date(1930, 1, 1),
-                                                   max_value=__import__("datetime").date(2020, 12, 31)),
+    st.integers(110000, 659999).map(str),
+    st.dates(
+        min_value=__import__("datetime").date(1930, 1, 1), max_value=__import__("datetime").date(2020, 12, 31)
+    ),
     st.integers(0, 999),
 )
 cards = st.builds(
     lambda prefix, n, body: (lambda b: b + luhn_digit(b))((prefix + body)[: n - 1]),
-    st.sampled_from(["62", "4", "51", "35"]), st.integers(16, 19), st.integers(10**17, 10**18 - 1).map(str),
+    st.sampled_from(["62", "4", "51", "35"]),
+    st.integers(16, 19),
+    st.integers(10**17, 10**18 - 1).map(str),
 )
 emails = st.builds(
     lambda user, dom, tld: f"{user}@{dom}.{tld}",
-    st.from_regex(r"\A[a-z][a-z0-9._]{0,12}[a-z0-9]\Z"), st.from_regex(r"\A[a-z0-9]{2,10}\Z"),
+    st.from_regex(r"\A[a-z][a-z0-9._]{0,12}[a-z0-9]\Z"),
+    st.from_regex(r"\A[a-z0-9]{2,10}\Z"),
     st.sampled_from(["com", "cn", "com.cn", "net", "org", "edu.cn"]),
 )
 around = st.sampled_from(["", "我的", "联系", "请发到 ", "电话：", "卡号", "身份证 ", "邮箱:", "（", "，"])
@@ -55,12 +60,23 @@ after = st.sampled_from(["", "，谢谢", " 谢谢", "。", "）", "!", " 明天
 
 
 def spaced_phone(p: str, style: int) -> str:
-    return [p, f"{p[:3]} {p[3:7]} {p[7:]}", f"{p[:3]}-{p[3:7]}-{p[7:]}", f"+86 {p}", f"+86-{p[:3]}-{p[3:7]}-{p[7:]}",
-            f"0086{p}", p.translate(str.maketrans("0123456789", "０１２３４５６７８９"))][style]
+    return [
+        p,
+        f"{p[:3]} {p[3:7]} {p[7:]}",
+        f"{p[:3]}-{p[3:7]}-{p[7:]}",
+        f"+86 {p}",
+        f"+86-{p[:3]}-{p[3:7]}-{p[7:]}",
+        f"0086{p}",
+        p.translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+    ][style]
 
 
 def spaced_card(c: str, style: int) -> str:
-    return [c, " ".join(c[i:i + 4] for i in range(0, len(c), 4)), "-".join(c[i:i + 4] for i in range(0, len(c), 4))][style]
+    return [
+        c,
+        " ".join(c[i : i + 4] for i in range(0, len(c), 4)),
+        "-".join(c[i : i + 4] for i in range(0, len(c), 4)),
+    ][style]
 
 
 @fuzz_settings(150, 5000)
@@ -121,8 +137,11 @@ def test_near_misses_survive(text: str) -> None:
 
 
 @fuzz_settings(100, 3000)
-@given(cue=st.sampled_from(["订单号", "单号", "快递单号", "运单号", "编号", "工号", "订单号：", "单号: "]), p=phones,
-       post=after)
+@given(
+    cue=st.sampled_from(["订单号", "单号", "快递单号", "运单号", "编号", "工号", "订单号：", "单号: "]),
+    p=phones,
+    post=after,
+)
 def test_order_numbers_that_look_like_phones_survive(cue: str, p: str, post: str) -> None:
     text = f"{cue}{p}{post}"
     assert redact(text) == text
@@ -130,7 +149,9 @@ def test_order_numbers_that_look_like_phones_survive(cue: str, p: str, post: str
 
 
 @fuzz_settings(100, 3000)
-@given(text=st.text(alphabet=st.sampled_from(list("群运营活动打卡分享，。！？ abc0123456789@.-")), max_size=80))
+@given(
+    text=st.text(alphabet=st.sampled_from(list("群运营活动打卡分享，。！？ abc0123456789@.-")), max_size=80)
+)
 def test_redaction_never_crashes_and_is_idempotent(text: str) -> None:
     once = redact(text)
     assert redact(once) == once
@@ -152,8 +173,12 @@ def leak_ws(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     (data / "communities.csv").write_text(
         "community_id,name,platform,purpose,created_at,owner_staff_id,archive_consent\n"
         f"c1,隐私测试群,wecom_group,sales,2026-01-01 00:00:00,{RAW_STAFF},true\n"
-        f"c2,无授权群,wecom_group,service,2026-01-01 00:00:00,{RAW_STAFF},false\n", encoding="utf-8")
-    (data / "staff.csv").write_text(f"staff_id,name,role,team\n{RAW_STAFF},张伟,specialist,华东组\n", encoding="utf-8")
+        f"c2,无授权群,wecom_group,service,2026-01-01 00:00:00,{RAW_STAFF},false\n",
+        encoding="utf-8",
+    )
+    (data / "staff.csv").write_text(
+        f"staff_id,name,role,team\n{RAW_STAFF},张伟,specialist,华东组\n", encoding="utf-8"
+    )
     members = ["community_id,member_id,joined_at,left_at,source_channel,inviter_id,is_staff,role"]
     members.append(f"c1,{RAW_STAFF},2026-01-01 00:00:00,,,,true,staff")
     members.append(f"c1,{RAW_MEMBER},2026-09-01 00:00:00,,referral,{RAW_STAFF},false,member")
@@ -166,26 +191,64 @@ def leak_ws(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     msgs.append("x3,c2,m1,2026-10-06 09:00:00,text,这段话不应被保存因为没有授权,,false")
     (data / "messages.csv").write_text("\n".join(msgs) + "\n", encoding="utf-8")
     (data / "orders.csv").write_text(
-        f"order_id,customer_id,community_id,paid_at,amount\no1,{RAW_MEMBER},c1,2026-10-06 10:00:00,199\n", encoding="utf-8")
+        f"order_id,customer_id,community_id,paid_at,amount\no1,{RAW_MEMBER},c1,2026-10-06 10:00:00,199\n",
+        encoding="utf-8",
+    )
     (data / "surveys.csv").write_text(
         f"response_id,community_id,member_id,kind,score,answered_at,comment\n"
-        f"s1,c1,{RAW_MEMBER},nps,9,2026-10-07 10:00:00,联系我 {PHONE_IN_TEXT} 或 alice@example.com\n", encoding="utf-8")
+        f"s1,c1,{RAW_MEMBER},nps,9,2026-10-07 10:00:00,联系我 {PHONE_IN_TEXT} 或 alice@example.com\n",
+        encoding="utf-8",
+    )
     ws = base / "ws"
     out = base / "out"
     out.mkdir()
     logs = []
 
     def cli(*args: str) -> None:
-        r = subprocess.run([PY, "-m", "qunkpi.cli.main", *args], capture_output=True, text=True, cwd=REPO, timeout=600)
+        r = subprocess.run(
+            [PY, "-m", "qunkpi.cli.main", *args], capture_output=True, text=True, cwd=REPO, timeout=600
+        )
         logs.append(f"$ qunkpi {' '.join(args)}\n{r.stdout}\n{r.stderr}")
         assert r.returncode == 0, logs[-1][-3000:]
 
     cli("init", str(ws))
     cli("import", str(data), "--workspace", str(ws))
     cli("metrics", "--workspace", str(ws), "--period", "2026-10")
-    cli("members", "--workspace", str(ws), "--period", "2026-10", "--list", "scores", "--format", "csv", "--out", str(out / "members.csv"))
-    cli("report", "--workspace", str(ws), "--period", "2026-10", "--format", "html", "--out", str(out / "report.html"))
-    cli("report", "--workspace", str(ws), "--period", "2026-10", "--format", "xlsx", "--out", str(out / "report.xlsx"))
+    cli(
+        "members",
+        "--workspace",
+        str(ws),
+        "--period",
+        "2026-10",
+        "--list",
+        "scores",
+        "--format",
+        "csv",
+        "--out",
+        str(out / "members.csv"),
+    )
+    cli(
+        "report",
+        "--workspace",
+        str(ws),
+        "--period",
+        "2026-10",
+        "--format",
+        "html",
+        "--out",
+        str(out / "report.html"),
+    )
+    cli(
+        "report",
+        "--workspace",
+        str(ws),
+        "--period",
+        "2026-10",
+        "--format",
+        "xlsx",
+        "--out",
+        str(out / "report.xlsx"),
+    )
     cli("export", "--workspace", str(ws), "--to", "parquet", str(out / "lake"))
     (out / "cli.log").write_text("\n".join(logs), encoding="utf-8")
     return {"ws": ws, "out": out, "data": data}
@@ -213,8 +276,12 @@ def test_no_raw_ids_or_key_outside_the_key_file(leak_ws: dict[str, Path]) -> Non
     ws, out = leak_ws["ws"], leak_ws["out"]
     key_hex = (ws / KEY_FILE).read_text().strip()
     needles = {
-        "raw member id": RAW_MEMBER.encode(), "raw staff id": RAW_STAFF.encode(), "phone in a message": PHONE_IN_TEXT.encode(),
-        "e-mail in a survey": b"alice@example.com", "key (hex)": key_hex.encode(), "key (bytes)": bytes.fromhex(key_hex),
+        "raw member id": RAW_MEMBER.encode(),
+        "raw staff id": RAW_STAFF.encode(),
+        "phone in a message": PHONE_IN_TEXT.encode(),
+        "e-mail in a survey": b"alice@example.com",
+        "key (hex)": key_hex.encode(),
+        "key (bytes)": bytes.fromhex(key_hex),
         "no-consent text": "不应被保存".encode(),
     }
     files = [p for p in [*ws.rglob("*"), *out.rglob("*")] if p.is_file() and p != ws / KEY_FILE]

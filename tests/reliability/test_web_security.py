@@ -58,7 +58,14 @@ def sample_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = UserStore(path)
     ws = Workspace.open(path, read_only=True)
     for name, (role, team, staff, comms) in USERS.items():
-        store.add(name, PASSWORD, role, team=team, staff_id=ws.person_id(staff) if staff else None, communities=comms)
+        store.add(
+            name,
+            PASSWORD,
+            role,
+            team=team,
+            staff_id=ws.person_id(staff) if staff else None,
+            communities=comms,
+        )
     ws.close()
     return path
 
@@ -72,9 +79,16 @@ def app(sample_path: Path) -> Any:
 
 def login(client: TestClient, username: str, password: str = PASSWORD) -> Any:
     client.get("/login")
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": client.cookies.get("qunkpi_csrf") or "", "next": "/"},
-                       follow_redirects=False)
+    return client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": password,
+            "csrf_token": client.cookies.get("qunkpi_csrf") or "",
+            "next": "/",
+        },
+        follow_redirects=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +121,8 @@ def routes(app: Any) -> list[tuple[str, str, list[str], list[str]]]:
         path = prefix + r.path
         params = re.findall(r"{(\w+)(?::\w+)?}", path)
         query = [p.name for p in r.dependant.query_params]
-        for sub in r.dependant.dependencies:  # query parameters of dependencies (period, community filter ...)
+        # query parameters of dependencies (period, community filter ...)
+        for sub in r.dependant.dependencies:
             query += [p.name for p in sub.query_params]
         for m in sorted(r.methods or ()):
             if m != "HEAD":
@@ -126,7 +141,12 @@ def fill(path: str, cid: str) -> str:
 def test_every_path_parameter_is_known(app: Any) -> None:
     rs = routes(app)
     assert len(rs) >= 15, rs
-    unknown = {(p, name) for _m, p, params, _q in rs for name in params if name != "community_id" and name not in PATH_FILL}
+    unknown = {
+        (p, name)
+        for _m, p, params, _q in rs
+        for name in params
+        if name != "community_id" and name not in PATH_FILL
+    }
     assert not unknown, f"teach test_web_security.PATH_FILL how to fill these path parameters: {unknown}"
 
 
@@ -170,18 +190,24 @@ def test_visible_communities_are_served(clients: dict[str, TestClient]) -> None:
             r = c.get(f"/api/v1/communities/{cid}", params={"period": "2026-10"})
             assert r.status_code == 200, (user, cid, r.status_code)
             assert MARKERS[cid][0] in r.text
-        listed = {str(x["community_id"]) for x in c.get("/api/v1/communities", params={"period": "2026-10"}).json()}
+        listed = {
+            str(x["community_id"]) for x in c.get("/api/v1/communities", params={"period": "2026-10"}).json()
+        }
         assert listed == VISIBLE[user], (user, listed)
 
 
-def test_appraisal_rows_only_for_self_and_team(app: Any, clients: dict[str, TestClient], sample_path: Path) -> None:
+def test_appraisal_rows_only_for_self_and_team(
+    app: Any, clients: dict[str, TestClient], sample_path: Path
+) -> None:
     from qunkpi.workspace import Workspace
 
     ws = Workspace.open(sample_path, read_only=True)
     pid = {s: ws.person_id(s) for s in ("staff1", "staff2", "staff3", "boss1")}
     ws.close()
     may_see = {
-        "op1": {pid["staff1"]}, "op2": {pid["staff2"]}, "op3": {pid["staff3"]},
+        "op1": {pid["staff1"]},
+        "op2": {pid["staff2"]},
+        "op3": {pid["staff3"]},
         "boss": {pid["staff1"], pid["staff2"], pid["boss1"]},
     }
     for user, allowed in may_see.items():
@@ -220,7 +246,12 @@ def test_state_changing_requests_need_csrf(app: Any, sample_path: Path) -> None:
         url = fill(path, "c1")
         r = c.request(method, url, data={"username": "admin", "password": PASSWORD}, follow_redirects=False)
         assert r.status_code == 403, (method, url, r.status_code)
-        r = c.request(method, url, data={"username": "admin", "password": PASSWORD, "csrf_token": "forged"}, follow_redirects=False)
+        r = c.request(
+            method,
+            url,
+            data={"username": "admin", "password": PASSWORD, "csrf_token": "forged"},
+            follow_redirects=False,
+        )
         assert r.status_code == 403, (method, url, r.status_code)
     # the session still works after the refused logout
     assert c.get("/api/v1/me").status_code == 200
@@ -231,7 +262,10 @@ def test_session_cookie_flags(sample_path: Path) -> None:
 
     for secure in (False, True):
         # a Secure cookie comes back only over https: the test client speaks "https" when the app is TLS-only
-        with TestClient(create_app(sample_path, secure_cookies=secure), base_url="https://testserver" if secure else "http://testserver") as c:
+        with TestClient(
+            create_app(sample_path, secure_cookies=secure),
+            base_url="https://testserver" if secure else "http://testserver",
+        ) as c:
             r = login(c, "op1")
             assert r.status_code == 303
             cookies = [v for k, v in r.headers.multi_items() if k.lower() == "set-cookie"]
@@ -253,7 +287,9 @@ def test_tampered_or_foreign_session_is_refused(app: Any, clients: dict[str, Tes
     head, rest = token.split(".", 1)
     payload = base64.urlsafe_b64decode(head + "=" * (-len(head) % 4))
     assert b'"op1"' in payload
-    forged = base64.urlsafe_b64encode(payload.replace(b'"op1"', b'"admin"')).rstrip(b"=").decode() + "." + rest
+    forged = (
+        base64.urlsafe_b64encode(payload.replace(b'"op1"', b'"admin"')).rstrip(b"=").decode() + "." + rest
+    )
     with TestClient(app) as c:
         for bad in (token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1], forged, "x", ""):
             c.cookies.set("qunkpi_session", bad)
@@ -304,7 +340,10 @@ def test_security_headers_everywhere(app: Any, clients: dict[str, TestClient]) -
         directives = {d.strip().split(" ")[0]: d.strip() for d in csp.split(";") if d.strip()}
         script = directives.get("script-src") or directives.get("default-src", "")
         assert "'unsafe-inline'" not in script and "'unsafe-eval'" not in script, (what, csp)
-        assert "frame-ancestors 'none'" in csp or r.headers["x-frame-options"].upper() in ("DENY", "SAMEORIGIN")
+        assert "frame-ancestors 'none'" in csp or r.headers["x-frame-options"].upper() in (
+            "DENY",
+            "SAMEORIGIN",
+        )
         assert r.headers["x-content-type-options"] == "nosniff"
     assert responses["api"].headers.get("cache-control") == "no-store"
 
@@ -321,7 +360,15 @@ def test_no_inline_script_in_pages(clients: dict[str, TestClient]) -> None:
         assert "javascript:" not in html.lower(), url
 
 
-INJECTIONS = ["c1' OR '1'='1", "c1\"; DROP TABLE members; --", "../../etc/passwd", "%00", "c1%27", "ｃ１", "c1 UNION SELECT * FROM staff"]
+INJECTIONS = [
+    "c1' OR '1'='1",
+    'c1"; DROP TABLE members; --',
+    "../../etc/passwd",
+    "%00",
+    "c1%27",
+    "ｃ１",
+    "c1 UNION SELECT * FROM staff",
+]
 
 
 def test_injection_strings_in_every_parameter(app: Any, clients: dict[str, TestClient]) -> None:
@@ -345,8 +392,16 @@ def test_open_redirects_refused(app: Any) -> None:
     with TestClient(app) as c:
         for nxt in ("//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"):
             c.get("/login")
-            r = c.post("/login", data={"username": "op1", "password": PASSWORD, "csrf_token": c.cookies.get("qunkpi_csrf") or "",
-                                       "next": nxt}, follow_redirects=False)
+            r = c.post(
+                "/login",
+                data={
+                    "username": "op1",
+                    "password": PASSWORD,
+                    "csrf_token": c.cookies.get("qunkpi_csrf") or "",
+                    "next": nxt,
+                },
+                follow_redirects=False,
+            )
             assert r.status_code == 303 and r.headers["location"] == "/", (nxt, r.headers.get("location"))
             r = c.get(f"/lang/en?next={nxt}", follow_redirects=False)
             assert r.headers["location"] == "/", nxt
@@ -358,7 +413,11 @@ def test_web_layer_builds_no_sql_from_strings() -> None:
     for f in sorted((REPO / "src" / "qunkpi" / "web").rglob("*.py")):
         tree = ast.parse(f.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("execute", "sql", "query"):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("execute", "sql", "query")
+            ):
                 arg = node.args[0] if node.args else None
                 if arg is not None and not isinstance(arg, ast.Constant):
                     offenders.append(f"{f.relative_to(REPO)}:{node.lineno}")

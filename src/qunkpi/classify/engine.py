@@ -59,9 +59,10 @@ LABEL_COLUMNS_COMPRESSED = (
     "input_hash UBIGINT"
 )
 DIRTY_KEY = "labels_dirty"
+# must equal the input_hash computed in _prepare_sql (same arguments, same order)
 INPUT_HASH = (
-    "hash(m.community_id, m.sender_id, m.sent_at, m.msg_type, m.text, m.reply_to, coalesce(m.recalled, false), "
-    "CASE WHEN m.text IS NULL THEN m.extra END)"
+    "hash(hash(m.text, m.msg_type), hash(m.community_id, m.sender_id), m.sent_at, m.reply_to, "
+    "coalesce(m.recalled, false), CASE WHEN m.text IS NULL THEN m.extra END)"
 )
 NICKNAME_KEYS = ("group_nickname", "nickname", "NickName", "name", "群昵称", "昵称", "sender_name")
 INCREMENTAL_MAX_SHARE = 0.5  # above this share of stale messages, relabel everything
@@ -168,14 +169,17 @@ def _prepare_sql() -> list[str]:
     Joins downstream use 64-bit hashes of ids (collisions are negligible at these sizes: ~10⁻⁶ for 5M).
     """
     return [
-        f"""CREATE OR REPLACE TEMP TABLE _qk_m AS
-        SELECT m.message_id, m.community_id, m.sent_at, m.msg_type, coalesce(m.recalled, false) AS recalled, m.write,
-               hash(m.text, m.msg_type) AS tid, hash(m.community_id, m.sender_id) AS ck, hash(m.sender_id) AS sk,
-               hash(m.message_id) AS mk, CASE WHEN m.reply_to IS NOT NULL THEN hash(m.reply_to) END AS rk,
-               coalesce(sp.why, sg.why) AS staff_why, {INPUT_HASH} AS input_hash,
-               CASE WHEN m.text IS NULL THEN m.extra END AS extra
-        FROM _qk_scope m
-        LEFT JOIN _qk_staff_pair sp ON sp.k = hash(m.community_id, m.sender_id)
+        """CREATE OR REPLACE TEMP TABLE _qk_m AS
+        SELECT m.message_id, m.community_id, m.sent_at, m.msg_type, m.recalled, m.write, m.tid, m.ck,
+               hash(m.sender_id) AS sk, hash(m.message_id) AS mk,
+               CASE WHEN m.reply_to IS NOT NULL THEN hash(m.reply_to) END AS rk,
+               coalesce(sp.why, sg.why) AS staff_why,
+               hash(m.tid, m.ck, m.sent_at, m.reply_to, m.recalled, m.extra) AS input_hash, m.extra
+        FROM (SELECT message_id, community_id, sender_id, sent_at, msg_type, reply_to,
+                     coalesce(recalled, false) AS recalled, write, hash(text, msg_type) AS tid,
+                     hash(community_id, sender_id) AS ck, CASE WHEN text IS NULL THEN extra END AS extra
+              FROM _qk_scope) m
+        LEFT JOIN _qk_staff_pair sp ON sp.k = m.ck
         LEFT JOIN _qk_staff_global sg ON sg.k = hash(m.sender_id)""",
         "CREATE OR REPLACE TEMP TABLE _qk_cnt AS SELECT tid, count(*) AS n FROM _qk_m GROUP BY tid",
     ]

@@ -253,7 +253,7 @@ FROM j GROUP BY tid"""
   WHEN msg_type IN ({filler_types}) THEN 'filler' || {sep} || 'type:' || msg_type
   WHEN msg_type IN ({share_types}) THEN 'share' || {sep} || 'type:' || msg_type
   WHEN msg_type = 'vote' THEN 'chat' || {sep} || 'type:vote'
-  WHEN core = '' THEN 'filler' || {sep} || 'no_substance'
+  WHEN core = '' AND NOT has_url THEN 'filler' || {sep} || 'no_substance'
   WHEN length(core) <= 40 AND regexp_matches(core, {s(self.filler_full)}) THEN 'filler' || {sep} || 'filler:' || core
   WHEN regexp_matches(CASE WHEN has_url THEN regexp_replace(text, {s(URL_RE)}, '', 'g') ELSE text END, {s(QMARK_RE)})
       THEN 'question' || {sep} || 'question_mark'

@@ -122,7 +122,9 @@ def read_file(path: Path, con: duckdb.DuckDBPyConnection, tmpdir: Path | None = 
         else:  # xlsx
             t = _read_xlsx(path)
             first = 2
-    except (duckdb.Error, pa.ArrowException, OSError, UnicodeDecodeError, ValueError) as e:
+    # The boundary of an untrusted file: whatever a reader library raises on damaged input (zipfile, openpyxl,
+    # xml, DuckDB's CSV sniffer ...) becomes a problem naming the file, never a crash.
+    except Exception as e:
         msg = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
         return ReadResult(
             None,

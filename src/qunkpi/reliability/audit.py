@@ -44,7 +44,7 @@ class Finding:
 def installed() -> dict[str, str]:
     out: dict[str, str] = {}
     for d in metadata.distributions():
-        name = d.metadata.get("Name")
+        name = d.name
         if name:
             out[normalise(name)] = d.version
     return out
@@ -107,14 +107,29 @@ def audit(recs: Iterable[dict[str, Any]], have: dict[str, str], ignore: set[str]
                 continue
             name = normalise(str(pkg.get("name", "")))
             if name in have and affected(have[name], aff):
-                fixed = tuple(ev["fixed"] for r in aff.get("ranges") or [] for ev in r.get("events") or [] if "fixed" in ev)
-                found.append(Finding(name, have[name], str(rec.get("id")), tuple(rec.get("aliases") or []), fixed,
-                                     str(rec.get("summary", ""))[:120]))
+                fixed = tuple(
+                    ev["fixed"]
+                    for r in aff.get("ranges") or []
+                    for ev in r.get("events") or []
+                    if "fixed" in ev
+                )
+                found.append(
+                    Finding(
+                        name,
+                        have[name],
+                        str(rec.get("id")),
+                        tuple(rec.get("aliases") or []),
+                        fixed,
+                        str(rec.get("summary", ""))[:120],
+                    )
+                )
     return found
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="Audit installed packages against a local OSV database (offline)")
+    ap = argparse.ArgumentParser(
+        description="Audit installed packages against a local OSV database (offline)"
+    )
     ap.add_argument("database", type=Path, help="OSV PyPI all.zip, or a folder of OSV JSON files")
     ap.add_argument("--ignore", action="append", default=[], help="advisory id (or alias) accepted by policy")
     args = ap.parse_args(argv)

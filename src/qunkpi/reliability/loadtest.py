@@ -76,8 +76,10 @@ class LoadResult:
             "|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in self.routes:
-            lines.append(f"| {r.route} | {r.requests} | {r.errors} | {r.rps:.1f} | {r.p50_ms:.0f} | {r.p95_ms:.0f} | "
-                         f"{r.p99_ms:.0f} | {r.max_ms:.0f} |")
+            lines.append(
+                f"| {r.route} | {r.requests} | {r.errors} | {r.rps:.1f} | {r.p50_ms:.0f} | {r.p95_ms:.0f} | "
+                f"{r.p99_ms:.0f} | {r.max_ms:.0f} |"
+            )
         return "\n".join(lines)
 
 
@@ -88,11 +90,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(workspace: Path, port: int | None = None, python: str = sys.executable, timeout_s: float = 120) -> Iterator[str]:
+def server(
+    workspace: Path, port: int | None = None, python: str = sys.executable, timeout_s: float = 120
+) -> Iterator[str]:
     """Run the dashboard in a child process; yields its base URL. The child is stopped (and reaped) on exit."""
     port = port or free_port()
-    proc = subprocess.Popen([python, "-c", SERVER, str(workspace), str(port)], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [python, "-c", SERVER, str(workspace), str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout_s
@@ -130,8 +138,15 @@ def ensure_user(workspace: Path, username: str = "loadtest", password: str | Non
 def login(base: str, username: str, password: str) -> httpx.Cookies:
     with httpx.Client(base_url=base, timeout=30) as c:
         c.get("/login")
-        r = c.post("/login", data={"username": username, "password": password,
-                                   "csrf_token": c.cookies.get("qunkpi_csrf") or "", "next": "/"})
+        r = c.post(
+            "/login",
+            data={
+                "username": username,
+                "password": password,
+                "csrf_token": c.cookies.get("qunkpi_csrf") or "",
+                "next": "/",
+            },
+        )
         if r.status_code not in (200, 303) or "qunkpi_session" not in c.cookies:
             raise RuntimeError(f"login failed: {r.status_code} {r.text[:200]}")
         return httpx.Cookies(c.cookies)
@@ -145,12 +160,23 @@ def _pct(xs: list[float], q: float) -> float:
     return xs[k]
 
 
-def run_load(base: str, cookies: httpx.Cookies, *, clients: int = 50, seconds: float = 60, warmup_s: float = 5,
-             think_s: float = 0.0, seed: int = 7) -> LoadResult:
+def run_load(
+    base: str,
+    cookies: httpx.Cookies,
+    *,
+    clients: int = 50,
+    seconds: float = 60,
+    warmup_s: float = 5,
+    think_s: float = 0.0,
+    seed: int = 7,
+) -> LoadResult:
     """Drive the API; returns the figures of the measured window."""
-    with httpx.Client(base_url=base, cookies=cookies, timeout=600) as c:  # a cold cache on a big workspace is slow
+    # a long timeout: the first requests fill a cold cache, which on a big workspace takes minutes
+    with httpx.Client(base_url=base, cookies=cookies, timeout=600) as c:
         period = c.get("/api/v1/periods").json()["default"]
-        comms = [str(x["community_id"]) for x in c.get("/api/v1/communities", params={"period": period}).json()]
+        comms = [
+            str(x["community_id"]) for x in c.get("/api/v1/communities", params={"period": period}).json()
+        ]
         if not comms:
             raise RuntimeError("the workspace has no communities")
         cold: dict[str, float] = {}
@@ -172,8 +198,18 @@ def _url(kind: str, rng: random.Random, comms: list[str]) -> str:
     }[kind]
 
 
-async def _drive(base: str, cookies: httpx.Cookies, period: str, comms: list[str], clients: int, seconds: float,
-                 warmup_s: float, think_s: float, seed: int, cold: dict[str, float]) -> LoadResult:
+async def _drive(
+    base: str,
+    cookies: httpx.Cookies,
+    period: str,
+    comms: list[str],
+    clients: int,
+    seconds: float,
+    warmup_s: float,
+    think_s: float,
+    seed: int,
+    cold: dict[str, float],
+) -> LoadResult:
     kinds = [k for k, w in MIX.items() for _ in range(w)]
     lat: dict[str, list[float]] = {k: [] for k in MIX}
     errs: dict[str, int] = dict.fromkeys(MIX, 0)
@@ -211,11 +247,31 @@ async def _drive(base: str, cookies: httpx.Cookies, period: str, comms: list[str
     await asyncio.gather(*(client(i) for i in range(clients)))
     measured = min(seconds, max(time.perf_counter() - t_measure, 1e-9))
     routes = [
-        RouteStats(k, len(v), errs[k], len(v) / measured, _pct(v, 0.50), _pct(v, 0.95), _pct(v, 0.99), max(v, default=float("nan")))
+        RouteStats(
+            k,
+            len(v),
+            errs[k],
+            len(v) / measured,
+            _pct(v, 0.50),
+            _pct(v, 0.95),
+            _pct(v, 0.99),
+            max(v, default=float("nan")),
+        )
         for k, v in lat.items()
     ]
     total = sum(r.requests for r in routes)
-    return LoadResult(clients, measured, total, sum(errs.values()), total / measured, routes, cold, samples, period, len(comms))
+    return LoadResult(
+        clients,
+        measured,
+        total,
+        sum(errs.values()),
+        total / measured,
+        routes,
+        cold,
+        samples,
+        period,
+        len(comms),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -226,8 +282,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--warmup", type=float, default=5)
-    ap.add_argument("--think", type=float, default=0.0, help="mean seconds a client waits between requests (0 = none)")
-    ap.add_argument("--user", default=None, help="an existing admin account (else a 'loadtest' admin is created)")
+    ap.add_argument(
+        "--think", type=float, default=0.0, help="mean seconds a client waits between requests (0 = none)"
+    )
+    ap.add_argument(
+        "--user", default=None, help="an existing admin account (else a 'loadtest' admin is created)"
+    )
     ap.add_argument("--password-env", default=None, help="environment variable holding --user's password")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = ap.parse_args(argv)
@@ -236,10 +296,18 @@ def main(argv: list[str] | None = None) -> int:
     else:
         user, pw = ensure_user(args.workspace)
     with server(args.workspace) as base:
-        res = run_load(base, login(base, user, pw), clients=args.clients, seconds=args.seconds, warmup_s=args.warmup,
-                       think_s=args.think)
+        res = run_load(
+            base,
+            login(base, user, pw),
+            clients=args.clients,
+            seconds=args.seconds,
+            warmup_s=args.warmup,
+            think_s=args.think,
+        )
     print(res.markdown())
-    print("cold (first request, empty cache): " + ", ".join(f"{k} {v:.0f} ms" for k, v in res.cold_ms.items()))
+    print(
+        "cold (first request, empty cache): " + ", ".join(f"{k} {v:.0f} ms" for k, v in res.cold_ms.items())
+    )
     if res.error_samples:
         print("errors, first ones: " + "; ".join(res.error_samples))
     if args.json:

@@ -26,7 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, n in sorted(t.items()):
         print(f"{name:<{width}} {n:>8}")
     print(f"{'total':<{width}} {sum(t.values()):>8}")
-    (folder / "cases.json").write_text(json.dumps(dict(sorted(t.items())), indent=2, ensure_ascii=False), encoding="utf-8")
+    (folder / "cases.json").write_text(
+        json.dumps(dict(sorted(t.items())), indent=2, ensure_ascii=False), encoding="utf-8"
+    )
     return 0
 
 

@@ -216,6 +216,13 @@ class ReportData:
         self._cache: dict[tuple[Any, ...], Any] = {}
 
     # -- plumbing ----------------------------------------------------------------------------------
+    def swap(self, ws: Workspace) -> None:
+        """Read from another (newer) snapshot from now on; cached results of the old one are dropped."""
+        with self.lock:
+            old, self.ws = self.ws, ws
+            self._cache.clear()
+            old.close()
+
     def cached(self, key: tuple[Any, ...], fn: Callable[[], Any]) -> Any:
         with self.lock:
             if key not in self._cache:

@@ -28,21 +28,26 @@ def create_app(workspace_path: str | Path, *, secure_cookies: bool = False, warm
     """
     from qunkpi.web.routes import api, pages
     from qunkpi.workspace import Workspace
+    from qunkpi.workspace.snapshot import Snapshots
 
     wp = Path(workspace_path)
-    ws = Workspace.open(wp, read_only=True)
-    _ = (
-        ws.con
-    )  # connect now: a workspace held by a writer (an import) fails here, with its message, not on a page
+    Workspace.open(wp, read_only=True)  # a clear error for a folder that is not a workspace
+    # The dashboard reads a snapshot copy, never the live file, so imports run while it serves (snapshot.py).
+    snaps = Snapshots(wp)
+    ws = snaps.open()
+    _ = ws.con  # connect now: a damaged database fails here, with its message, not on a page
     data = ReportData(ws)
+    stop = threading.Event()
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if warm:
             threading.Thread(target=_warm, args=(data,), daemon=True, name="qunkpi-warm").start()
+        threading.Thread(target=_follow, args=(snaps, data, stop), daemon=True, name="qunkpi-snapshots").start()
         yield
+        stop.set()
         with data.lock:
-            ws.close()
+            data.ws.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -82,6 +87,28 @@ def create_app(workspace_path: str | Path, *, secure_cookies: bool = False, warm
         return JSONResponse({"detail": str(exc)}, status_code=422)
 
     return app
+
+
+def _follow(snaps: object, data: ReportData, stop: threading.Event, every_s: float = 3.0) -> None:
+    """Switch to a new snapshot when the live database changed and no writer holds it (after an import)."""
+    import logging
+
+    from qunkpi.workspace.snapshot import Snapshots
+
+    assert isinstance(snaps, Snapshots)
+    while not stop.wait(every_s):
+        try:
+            if not snaps.changed():
+                continue
+            snap = snaps.take()
+            if snap is None:
+                continue  # a writer is busy: keep serving the previous snapshot
+            new = snaps.workspace(snap)
+            _ = new.con
+            data.swap(new)
+            snaps.prune(keep=snap)
+        except Exception:  # keep serving the old snapshot; the next round tries again
+            logging.getLogger("qunkpi.web").exception("refreshing the snapshot failed")
 
 
 def _warm(data: ReportData) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,8 +47,9 @@ META_SQL = [
 class Workspace:
     """Open with :func:`qunkpi.open` or :meth:`Workspace.open`; create with :meth:`Workspace.init`."""
 
-    def __init__(self, path: Path, settings: Settings, read_only: bool = False) -> None:
+    def __init__(self, path: Path, settings: Settings, read_only: bool = False, db_file: Path | None = None) -> None:
         self.path = path
+        self._db_file = db_file  # a snapshot copy to read instead of the live database (qunkpi serve)
         self.settings = settings
         self.read_only = read_only
         self._con: duckdb.DuckDBPyConnection | None = None
@@ -94,13 +96,13 @@ class Workspace:
     # -- database --------------------------------------------------------------------------------
     @property
     def db_path(self) -> Path:
-        return self.path / DB_FILE
+        return self._db_file or self.path / DB_FILE
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
             try:
-                self._con = duckdb.connect(str(self.db_path), read_only=self.read_only)
+                self._con = _connect(self.db_path, self.read_only)
             except duckdb.IOException as e:
                 if "lock" in str(e).lower():
                     raise WorkspaceBusy(
@@ -179,6 +181,19 @@ class Workspace:
 
     def sql(self, query: str) -> pd.DataFrame:
         return self.con.execute(query).df()
+
+
+def _connect(path: Path, read_only: bool, patience_s: float = 2.0) -> duckdb.DuckDBPyConnection:
+    """Connect; a lock held for a moment (the dashboard probing for a snapshot) is waited out briefly,
+    a lock held by another import is not."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as e:
+            if "lock" not in str(e).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def first(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...] | None:
