@@ -50,15 +50,23 @@ FROM base b LEFT JOIN spoke s USING (community_id, period, member_id) GROUP BY A
 
 RESPONSE_30M = f"""
 WITH {PERIODS_CTE}, {STAFF_CTE},
-m AS (SELECT m.*, l.cls, EXISTS (SELECT 1 FROM staff s WHERE s.community_id = m.community_id AND s.pid = m.sender_id) AS by_staff
+m AS (SELECT m.community_id, m.message_id, m.sent_at, m.reply_to, l.cls,
+             EXISTS (SELECT 1 FROM staff s WHERE s.community_id = m.community_id AND s.pid = m.sender_id) AS by_staff
       FROM messages m JOIN message_labels l USING (message_id) WHERE NOT m.recalled AND m.msg_type <> 'system'),
 q AS (SELECT community_id, message_id, sent_at FROM m WHERE cls = 'question' AND NOT by_staff),
-r AS (SELECT q.community_id, q.message_id, q.sent_at, min(s.sent_at) AS first_at FROM q LEFT JOIN m s
-        ON s.by_staff AND s.community_id = q.community_id AND s.sent_at > q.sent_at
-       AND (s.reply_to IS NULL OR s.reply_to = q.message_id)
-      GROUP BY ALL)
-SELECT community_id, period, avg(CASE WHEN first_at - sent_at <= INTERVAL 30 MINUTE THEN 1.0 ELSE 0.0 END) AS value
-FROM r JOIN periods ON sent_at >= p_start AND sent_at < p_end GROUP BY ALL
+-- the next staff message replying to nothing, strictly after the question: one ordered scan per community
+stream AS (SELECT community_id, message_id, sent_at AS ts, 1 AS kind, NULL::TIMESTAMP AS s_ts FROM q
+           UNION ALL
+           SELECT community_id, NULL, sent_at, 0, sent_at FROM m WHERE by_staff AND reply_to IS NULL),
+nxt AS (SELECT message_id, min(s_ts) OVER (PARTITION BY community_id ORDER BY ts, kind
+                                            ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS free_at
+        FROM stream QUALIFY kind = 1),
+direct AS (SELECT s.reply_to AS message_id, min(s.sent_at) AS direct_at FROM m s JOIN q ON q.message_id = s.reply_to
+           WHERE s.by_staff AND s.sent_at > q.sent_at GROUP BY ALL)
+SELECT q.community_id, period,
+       avg(CASE WHEN least(free_at, direct_at) - q.sent_at <= INTERVAL 30 MINUTE THEN 1.0 ELSE 0.0 END) AS value
+FROM q JOIN nxt USING (message_id) LEFT JOIN direct USING (message_id)
+JOIN periods ON q.sent_at >= p_start AND q.sent_at < p_end GROUP BY ALL
 """
 
 QUERIES = {"engaged_rate": ENGAGED_RATE, "silent_ratio": SILENT_RATIO, "response_30m_rate": RESPONSE_30M}

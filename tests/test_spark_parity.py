@@ -1,6 +1,6 @@
 """The same catalog on Spark: every metric value agrees with DuckDB (relative 1e-9; nulls equal).
 
-Runs the tiny hand-checked fixture plus the tiny demo data set (classified) on local Spark and on DuckDB.
+Runs the tiny hand-checked fixture and the tiny demo data set (classified) on local Spark and on DuckDB.
 """
 
 from __future__ import annotations
@@ -63,3 +63,18 @@ def test_tiny_fixture_parity(tiny_ws: Workspace, tmp_path: Path, spark) -> None:
     assert staff_ids_of(tiny_ws) == []
     n = _compare(tiny_ws, tmp_path / "lake", spark, ["2026-10", "2026-11"])
     assert n > 50
+
+
+def test_tiny_demo_parity(tmp_path: Path, spark) -> None:  # type: ignore[no-untyped-def]
+    """The demo data set (classified): every catalog metric for one month, DuckDB vs Spark."""
+    from qunkpi.classify.engine import classify_workspace
+    from qunkpi.demo.generator import generate
+    from qunkpi.importers.canonical import import_path
+
+    generate(tmp_path / "data", scale="tiny", seed=7, end_month="2026-10")
+    ws = Workspace.init(tmp_path / "ws")
+    import_path(ws, tmp_path / "data")
+    classify_workspace(ws, full=True)
+    export_lake(ws, tmp_path / "lake")
+    n = _compare(ws, tmp_path / "lake", spark, ["2026-10"])
+    assert n > 500

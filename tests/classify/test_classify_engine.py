@@ -226,3 +226,17 @@ def test_incremental_and_full_runs(cws: Workspace, tmp_path: Path) -> None:
     assert "m4" not in labels(ws)
     r7 = classify_workspace(ws, full=True)
     assert r7["full"] == 1 and r7["classified"] == 3
+
+
+def test_ids_that_collide_under_duckdb_hash(cws: Workspace) -> None:
+    """DuckDB's 64-bit hash() collides on ids like these; labels must still be one per message."""
+    ws = cws
+    add(ws, "m_soft09_00000001", "u1", 0, "请问几点开始")
+    add(ws, "m_soft02_00000051", "u2", 1, "今天天气不错")
+    add(ws, "m_soft02_00000001", "u2", 2, "八点", reply_to="m_soft09_00000001")
+    add(ws, "m_soft09_00000051", "u1", 3, "是啊，挺适合出门的", reply_to="m_soft02_00000051")
+    res = classify_workspace(ws)
+    assert res["total"] == 4 == sum(v for k, v in res.items() if k.startswith("cls_"))
+    lab = labels(ws)
+    assert lab["m_soft02_00000001"][0] == "answer"
+    assert lab["m_soft09_00000051"][0] == "chat"

@@ -162,7 +162,21 @@ def test_cli_workspace_commands(runner: CliRunner, tws: Workspace) -> None:
     days = json.loads(res.output)
     assert sum(d["messages"] for d in days) == 15 and sum(d["staff_messages"] for d in days) == 1
     assert all(0 <= d["staff_share"] <= 1 for d in days)
-    res = runner.invoke(_app(), ["--lang", "en", "classify", "--workspace", path, "--activity", "--start", "2025-06-02", "--end", "2025-06-02"])
+    res = runner.invoke(
+        _app(),
+        [
+            "--lang",
+            "en",
+            "classify",
+            "--workspace",
+            path,
+            "--activity",
+            "--start",
+            "2025-06-02",
+            "--end",
+            "2025-06-02",
+        ],
+    )
     assert res.exit_code == 0 and "staff share" in res.output
     res = runner.invoke(_app(), ["classify", "--workspace", path, "--message", "nope"])
     assert res.exit_code != 0

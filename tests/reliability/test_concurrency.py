@@ -1,7 +1,8 @@
 """Concurrency: two imports into one workspace, and the dashboard while an import runs (issue 10).
 
 DuckDB allows one read-write process or many read-only ones per database file. An import opens the workspace
-read-write; the dashboard (``qunkpi serve``) opens it read-only and keeps the connection for its lifetime.
+read-write; the dashboard (``qunkpi serve``) reads a snapshot copy (workspace/snapshot.py) and switches to a new
+copy after the import, so neither blocks the other.
 """
 
 from __future__ import annotations

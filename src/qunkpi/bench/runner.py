@@ -49,8 +49,11 @@ def run_step(name: str, ws: Path, data: Path, months: list[str]) -> StepResult:
 
 def compare(a: list[Any], b: list[Any], rel: float = 1e-9) -> tuple[int, list[Any]]:
     """Compare (community, period, metric, value) rows; returns (number compared, mismatches)."""
-    da = {(r[0], r[1], r[2]): r[3] for r in a}
-    db = {(r[0], r[1], r[2]): r[3] for r in b}
+    def val(v: Any) -> float | None:
+        return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+
+    da = {(r[0], r[1], r[2]): val(r[3]) for r in a}
+    db = {(r[0], r[1], r[2]): val(r[3]) for r in b}
     bad = []
     n = 0
     for k, va in da.items():

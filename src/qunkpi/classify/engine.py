@@ -6,7 +6,7 @@ Python step is the numpy sentiment model over the distinct texts that need it.
 
 Pipeline per batch of communities:
 
-1. ``_qk_m`` — the messages in scope, with ``tid = hash(text, msg_type)``.
+1. ``_qk_m`` — the messages in scope, with ``tid = md5_number(text, msg_type)``.
 2. Text level (:mod:`qunkpi.classify.rules`) on each distinct ``tid`` once per run.
 3. Context: staff (SPEC §3: a staff spell in that community, the ``staff`` table, or
    ``settings.staff_ids``; members whose nickname in ``members.extra`` matches ``staff_names``),
@@ -61,7 +61,7 @@ LABEL_COLUMNS_COMPRESSED = (
 DIRTY_KEY = "labels_dirty"
 # must equal the input_hash computed in _prepare_sql (same arguments, same order)
 INPUT_HASH = (
-    "hash(hash(m.text, m.msg_type), hash(m.community_id, m.sender_id), m.sent_at, m.reply_to, "
+    "hash(md5_number(coalesce(m.msg_type, '') || chr(31) || coalesce(m.text, chr(0))), m.community_id, m.sender_id, m.sent_at, m.reply_to, "
     "coalesce(m.recalled, false), CASE WHEN m.text IS NULL THEN m.extra END)"
 )
 NICKNAME_KEYS = ("group_nickname", "nickname", "NickName", "name", "群昵称", "昵称", "sender_name")
@@ -109,7 +109,7 @@ def _build_staff(con: duckdb.DuckDBPyConnection, ws: Any, rules: Rules) -> None:
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _qk_staff_pair AS
-        SELECT hash(community_id, member_id) AS k, min(why) AS why FROM (
+        SELECT community_id, member_id, min(why) AS why FROM (
           SELECT community_id, member_id, 'members' AS why FROM members WHERE coalesce(is_staff, false) OR role = 'staff'
           UNION ALL
           SELECT community_id, member_id, 'nickname' AS why FROM members
@@ -118,7 +118,7 @@ def _build_staff(con: duckdb.DuckDBPyConnection, ws: Any, rules: Rules) -> None:
     )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _qk_staff_global AS
-        SELECT hash(sender_id) AS k, min(why) AS why FROM (
+        SELECT sender_id, min(why) AS why FROM (
           SELECT staff_id AS sender_id, 'staff_table' AS why FROM staff
           UNION ALL SELECT unnest(?::VARCHAR[]) AS sender_id, 'settings' AS why
         ) WHERE sender_id IS NOT NULL GROUP BY ALL""",
@@ -166,21 +166,19 @@ TL_COLUMNS = "tid, cls_t, reason_t, chars, lex, ckey, tk, score, sentiment"
 def _prepare_sql() -> list[str]:
     """One narrow pass over the messages in scope (integer keys, staff, input hash), then the text counts.
 
-    Joins downstream use 64-bit hashes of ids (collisions are negligible at these sizes: ~10⁻⁶ for 5M).
+    Texts are keyed by a 128-bit MD5 (DuckDB's 64-bit ``hash`` collides far too often on ids); ids join as strings.
     """
     return [
         """CREATE OR REPLACE TEMP TABLE _qk_m AS
-        SELECT m.message_id, m.community_id, m.sent_at, m.msg_type, m.recalled, m.write, m.tid, m.ck,
-               hash(m.sender_id) AS sk, hash(m.message_id) AS mk,
-               CASE WHEN m.reply_to IS NOT NULL THEN hash(m.reply_to) END AS rk,
+        SELECT m.message_id, m.community_id, m.sender_id, m.sent_at, m.msg_type, m.reply_to, m.recalled, m.write, m.tid,
                coalesce(sp.why, sg.why) AS staff_why,
-               hash(m.tid, m.ck, m.sent_at, m.reply_to, m.recalled, m.extra) AS input_hash, m.extra
+               hash(m.tid, m.community_id, m.sender_id, m.sent_at, m.reply_to, m.recalled, m.extra) AS input_hash, m.extra
         FROM (SELECT message_id, community_id, sender_id, sent_at, msg_type, reply_to,
-                     coalesce(recalled, false) AS recalled, write, hash(text, msg_type) AS tid,
-                     hash(community_id, sender_id) AS ck, CASE WHEN text IS NULL THEN extra END AS extra
+                     coalesce(recalled, false) AS recalled, write, md5_number(coalesce(msg_type, '') || chr(31) || coalesce(text, chr(0))) AS tid,
+                     CASE WHEN text IS NULL THEN extra END AS extra
               FROM _qk_scope) m
-        LEFT JOIN _qk_staff_pair sp ON sp.k = m.ck
-        LEFT JOIN _qk_staff_global sg ON sg.k = hash(m.sender_id)""",
+        LEFT JOIN _qk_staff_pair sp ON sp.community_id = m.community_id AND sp.member_id = m.sender_id
+        LEFT JOIN _qk_staff_global sg ON sg.sender_id = m.sender_id""",
         "CREATE OR REPLACE TEMP TABLE _qk_cnt AS SELECT tid, count(*) AS n FROM _qk_m GROUP BY tid",
     ]
 
@@ -196,7 +194,7 @@ def _label_texts(con: duckdb.DuckDBPyConnection, rules: Rules) -> int:
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _qk_src AS
         SELECT tid, any_value(text) AS text, any_value(msg_type) AS msg_type
-        FROM (SELECT hash(text, msg_type) AS tid, text, msg_type FROM _qk_scope) m
+        FROM (SELECT md5_number(coalesce(msg_type, '') || chr(31) || coalesce(text, chr(0))) AS tid, text, msg_type FROM _qk_scope) m
         WHERE tid IN (SELECT tid FROM _qk_cnt c WHERE NOT EXISTS (SELECT 1 FROM _qk_tl_all t WHERE t.tid = c.tid))
         GROUP BY tid"""
     )
@@ -213,8 +211,8 @@ def _context_sql(rules: Rules, rules_hash: str, use_old: bool) -> list[str]:
     fr, fw = int(p.flood_repeats), int(p.flood_window_minutes)
     cs, cwin = int(p.coord_senders), int(p.coord_window_minutes)
     smin = int(p.share_min_chars)
-    old_join = "LEFT JOIN _qk_oldq oq ON oq.mk = m.rk" if use_old else ""
-    old_q = "OR oq.mk IS NOT NULL" if use_old else ""
+    old_join = "LEFT JOIN _qk_oldq oq ON oq.message_id = m.reply_to" if use_old else ""
+    old_q = "OR oq.message_id IS NOT NULL" if use_old else ""
     x = _X
     return [
         # flooding: the same text (ignoring surrounding spaces and ! 。 . ~ …) ≥ R times by one sender
@@ -224,15 +222,21 @@ def _context_sql(rules: Rules, rules_hash: str, use_old: bool) -> list[str]:
         SELECT tid, tk FROM t WHERE tk IN (SELECT tk FROM t GROUP BY tk HAVING sum(n) >= {fr})""",
         f"""CREATE OR REPLACE TEMP TABLE _qk_flood AS
         WITH r AS (
-          SELECT m.mk, hash(m.ck, c.tk) AS k, m.sent_at
+          SELECT m.message_id, m.community_id, m.sender_id, c.tk, m.sent_at, hash(m.community_id, m.sender_id, c.tk) AS h,
+                 CAST(epoch(m.sent_at) // {fw * 60} AS BIGINT) AS b
           FROM _qk_m m JOIN _qk_fcand c ON c.tid = m.tid WHERE NOT m.recalled),
+        -- cheap prefilter (a superset): R copies within W minutes lie in two consecutive W-minute buckets
+        -- of the same 64-bit hash key; the exact groups are then windowed below
+        gb AS (SELECT h, b, count(*) AS n FROM r GROUP BY ALL),
+        gq AS (SELECT g.h, g.b FROM gb g LEFT JOIN gb g2 ON g2.h = g.h AND g2.b = g.b + 1 WHERE g.n + coalesce(g2.n, 0) >= {fr}),
+        r2 AS (SELECT r.* FROM r SEMI JOIN (SELECT h, b FROM gq UNION SELECT h, b + 1 FROM gq) q USING (h, b)),
         fwd AS (
-          SELECT r.*, count(*) OVER (PARTITION BY k ORDER BY sent_at
+          SELECT r2.*, count(*) OVER (PARTITION BY community_id, sender_id, tk ORDER BY sent_at
             RANGE BETWEEN CURRENT ROW AND INTERVAL {fw} MINUTE FOLLOWING) AS n_fwd
-          FROM r WHERE k IN (SELECT k FROM r GROUP BY k HAVING count(*) >= {fr}))
-        SELECT mk FROM (
-          SELECT mk, max(CASE WHEN n_fwd >= {fr} THEN 1 ELSE 0 END) OVER (
-            PARTITION BY k ORDER BY sent_at
+          FROM r2)
+        SELECT message_id FROM (
+          SELECT message_id, max(CASE WHEN n_fwd >= {fr} THEN 1 ELSE 0 END) OVER (
+            PARTITION BY community_id, sender_id, tk ORDER BY sent_at
             RANGE BETWEEN INTERVAL {fw} MINUTE PRECEDING AND CURRENT ROW) AS fl FROM fwd)
         WHERE fl = 1""",
         # coordinated posting: the same substance from ≥ S distinct non-staff senders within W minutes
@@ -241,29 +245,39 @@ def _context_sql(rules: Rules, rules_hash: str, use_old: bool) -> list[str]:
         SELECT tid, ckey FROM t WHERE ckey IN (SELECT ckey FROM t GROUP BY ckey HAVING sum(n) >= {cs})""",
         f"""CREATE OR REPLACE TEMP TABLE _qk_coord AS
         WITH r AS (
-          SELECT m.mk, m.sk, hash(m.community_id, c.ckey) AS k, m.sent_at
+          SELECT m.message_id, m.sender_id, m.community_id, c.ckey, m.sent_at, hash(m.community_id, c.ckey) AS h,
+                 CAST(epoch(m.sent_at) // {cwin * 60} AS BIGINT) AS b
           FROM _qk_m m JOIN _qk_ccand c ON c.tid = m.tid
           WHERE m.staff_why IS NULL AND NOT m.recalled),
+        -- prefilter (a superset): ≥ S messages of the same hash key in two consecutive W-minute buckets;
+        -- then ≥ S distinct senders exactly, then the windows
+        gb AS (SELECT h, b, count(*) AS n FROM r GROUP BY ALL),
+        gq AS (SELECT g.h, g.b FROM gb g LEFT JOIN gb g2 ON g2.h = g.h AND g2.b = g.b + 1 WHERE g.n + coalesce(g2.n, 0) >= {cs}),
+        r2 AS (SELECT r.* FROM r SEMI JOIN (SELECT h, b FROM gq UNION SELECT h, b + 1 FROM gq) q USING (h, b)),
+        r3 AS (
+          SELECT r2.* FROM r2 SEMI JOIN (
+            SELECT community_id, ckey FROM r2 GROUP BY ALL HAVING count(DISTINCT sender_id) >= {cs}) g
+          USING (community_id, ckey)),
         fwd AS (
-          SELECT r.*, count(DISTINCT sk) OVER (PARTITION BY k ORDER BY sent_at
+          SELECT r3.*, count(DISTINCT sender_id) OVER (PARTITION BY community_id, ckey ORDER BY sent_at
             RANGE BETWEEN CURRENT ROW AND INTERVAL {cwin} MINUTE FOLLOWING) AS n_fwd
-          FROM r WHERE k IN (SELECT k FROM r GROUP BY k HAVING count(DISTINCT sk) >= {cs}))
-        SELECT mk FROM (
-          SELECT mk, max(CASE WHEN n_fwd >= {cs} THEN 1 ELSE 0 END) OVER (
-            PARTITION BY k ORDER BY sent_at
+          FROM r3)
+        SELECT message_id FROM (
+          SELECT message_id, max(CASE WHEN n_fwd >= {cs} THEN 1 ELSE 0 END) OVER (
+            PARTITION BY community_id, ckey ORDER BY sent_at
             RANGE BETWEEN INTERVAL {cwin} MINUTE PRECEDING AND CURRENT ROW) AS fl FROM fwd)
         WHERE fl = 1""",
         f"""CREATE OR REPLACE TEMP TABLE _qk_flag AS
-        SELECT mk, min(why) AS why FROM (
-          SELECT mk, 'flood:{fr}x/{fw}min' AS why FROM _qk_flood
-          UNION ALL SELECT mk, 'coordinated:{cs}senders/{cwin}min' AS why FROM _qk_coord) GROUP BY 1""",
+        SELECT message_id, min(why) AS why FROM (
+          SELECT message_id, 'flood:{fr}x/{fw}min' AS why FROM _qk_flood
+          UNION ALL SELECT message_id, 'coordinated:{cs}senders/{cwin}min' AS why FROM _qk_coord) GROUP BY 1""",
         # member questions that have replies (answers need their parent's class)
         """CREATE OR REPLACE TEMP TABLE _qk_qpar AS
-        SELECT m.mk FROM _qk_m m
-        JOIN (SELECT DISTINCT rk FROM _qk_m WHERE rk IS NOT NULL) r ON r.rk = m.mk
+        SELECT DISTINCT m.message_id FROM _qk_m m
+        JOIN (SELECT DISTINCT reply_to FROM _qk_m WHERE reply_to IS NOT NULL) r ON r.reply_to = m.message_id
         JOIN _qk_tl_all t ON t.tid = m.tid
         WHERE t.cls_t = 'question' AND m.msg_type <> 'system' AND NOT m.recalled AND m.staff_why IS NULL
-          AND m.mk NOT IN (SELECT mk FROM _qk_flag)""",
+          AND m.message_id NOT IN (SELECT message_id FROM _qk_flag)""",
         f"""INSERT INTO {LABELS_TABLE}
         SELECT message_id, community_id, cls, reason, {Rules.sentiment_label_sql("score0")} AS sentiment,
                round(score0, 4) AS sentiment_score, chars, cls IN ({eff}) AS is_effective, cls IN ({ugc}) AS is_ugc,
@@ -298,13 +312,13 @@ def _context_sql(rules: Rules, rules_hash: str, use_old: bool) -> list[str]:
             FROM (
               SELECT m.message_id, m.community_id, m.input_hash, m.msg_type, m.recalled, m.staff_why,
                      t.cls_t, t.reason_t, t.chars AS chars_t, t.lex, t.score, f.why AS flag,
-                     (q.mk IS NOT NULL {old_q}) AS is_answer,
+                     (q.message_id IS NOT NULL {old_q}) AS is_answer,
                      TRY_CAST({x.format(k="chars")} AS INTEGER) AS x_chars, {x.format(k="text_cls")} AS x_cls,
                      {x.format(k="text_reason")} AS x_reason, TRY_CAST({x.format(k="sentiment_score")} AS DOUBLE) AS x_score
               FROM _qk_m m
               JOIN _qk_tl_all t ON t.tid = m.tid
-              LEFT JOIN _qk_flag f ON f.mk = m.mk
-              LEFT JOIN _qk_qpar q ON q.mk = m.rk
+              LEFT JOIN _qk_flag f ON f.message_id = m.message_id
+              LEFT JOIN _qk_qpar q ON q.message_id = m.reply_to
               {old_join}
               WHERE m.write)))""",
     ]
@@ -326,7 +340,7 @@ def _run_batch(
         step(0.35)
     if use_old:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _qk_oldq AS SELECT hash(message_id) AS mk FROM {LABELS_TABLE} WHERE cls = 'question'"
+            f"CREATE OR REPLACE TEMP TABLE _qk_oldq AS SELECT DISTINCT message_id FROM {LABELS_TABLE} WHERE cls = 'question'"
         )
     sqls = _context_sql(rules, rules_hash, use_old)
     for i, sql in enumerate(sqls):
@@ -375,8 +389,8 @@ def classify_workspace(
     _drop_temps(con)
     _build_staff(con, ws, rules)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _qk_tl_all (tid UBIGINT, cls_t VARCHAR, reason_t VARCHAR, chars INTEGER, lex DOUBLE, "
-        "ckey UBIGINT, tk UBIGINT, score DOUBLE, sentiment VARCHAR)"
+        "CREATE OR REPLACE TEMP TABLE _qk_tl_all (tid UHUGEINT, cls_t VARCHAR, reason_t VARCHAR, chars INTEGER, lex DOUBLE, "
+        "ckey UHUGEINT, tk UHUGEINT, score DOUBLE, sentiment VARCHAR)"
     )
     stale = 0
     if not do_full:

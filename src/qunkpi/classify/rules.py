@@ -282,8 +282,8 @@ END"""
 SELECT tid, split_part(cr, {s(SEP)}, 1) AS cls_t, split_part(cr, {s(SEP)}, 2) AS reason_t,
        CAST(length(core) AS INTEGER) AS chars, lex,
        CASE WHEN length(core) >= {int(p.coord_min_chars)} AND split_part(cr, {s(SEP)}, 1) IN ('chat', 'share', 'question')
-            THEN hash(core) END AS ckey,
-       CASE WHEN text IS NOT NULL AND msg_type <> 'system' THEN hash(trim(text, {s(FLOOD_TRIM)})) END AS tk,
+            THEN md5_number(core) END AS ckey,
+       CASE WHEN text IS NOT NULL AND msg_type <> 'system' THEN md5_number(trim(text, {s(FLOOD_TRIM)})) END AS tk,
        (text IS NOT NULL AND length(core) >= 1
         {"" if p.model_all else "AND split_part(cr, " + s(SEP) + ", 1) IN ('question', 'checkin', 'share', 'chat')"}) AS needs_model
        {hits}
@@ -411,19 +411,26 @@ def label_text_table(
     for t in ("_sw", "_si", "_lex"):
         con.execute(f"DROP TABLE IF EXISTS {out}{t}")
     scored = 0
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {out}_m (tid UBIGINT, m DOUBLE)")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {out}_m AS SELECT tid, CAST(NULL AS DOUBLE) AS m FROM {src} LIMIT 0"
+    )
     if rules.params.use_model:
         model = rules.model()
-        res = con.execute(
-            f"SELECT p.tid, s.text FROM {out}_pre p JOIN {src} s USING (tid) WHERE p.needs_model"
+        # a small integer per text for the round trip through Arrow (the text keys are 128-bit)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {out}_need AS SELECT (row_number() OVER ()) - 1 AS rn, p.tid, s.text "
+            f"FROM {out}_pre p JOIN {src} s USING (tid) WHERE p.needs_model"
         )
+        res = con.execute(f"SELECT rn, text FROM {out}_need ORDER BY rn")
         rel = res.to_arrow_table() if hasattr(res, "to_arrow_table") else res.fetch_arrow_table()
         if rel.num_rows:
             scores = model.score(rel.column("text"))
-            _qk_model_scores = pa.table({"tid": rel.column("tid"), "m": pa.array(scores, type=pa.float64())})
+            _qk_model_scores = pa.table({"rn": rel.column("rn"), "m": pa.array(scores, type=pa.float64())})
             con.register("_qk_model_scores_view", _qk_model_scores)
             try:
-                con.execute(f"INSERT INTO {out}_m SELECT tid, m FROM _qk_model_scores_view")
+                con.execute(
+                    f"INSERT INTO {out}_m SELECT n.tid, v.m FROM _qk_model_scores_view v JOIN {out}_need n USING (rn)"
+                )
             finally:
                 con.unregister("_qk_model_scores_view")
             scored = rel.num_rows
@@ -434,8 +441,8 @@ def label_text_table(
                  {Rules.polarity_sql("p.lex", "mm.m")} AS polarity_score
           FROM {out}_pre p LEFT JOIN {out}_m mm USING (tid))"""
     )
-    con.execute(f"DROP TABLE IF EXISTS {out}_pre")
-    con.execute(f"DROP TABLE IF EXISTS {out}_m")
+    for t in ("_pre", "_m", "_need"):
+        con.execute(f"DROP TABLE IF EXISTS {out}{t}")
     return scored
 
 

@@ -7,8 +7,9 @@ think time unless ``think_s`` is set): the overview, one community's page data, 
 list, and a community's member lists, picked at random with fixed weights. It reports per route: requests,
 errors (status ≠ 200 or a transport error), throughput, and p50/p95/p99 latency.
 
-The first request of each kind fills the server's cache; ``warmup_s`` of load runs before the measured window
-so the figures describe a warm server (the cold numbers are reported separately).
+The first request of each kind fills the server's cache: every page is requested once before the load
+(pre-warm), then ``warmup_s`` of load runs before the measured window, so the figures describe a warm server
+(the first overview and community requests are timed separately as the "cold" figures).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class LoadResult:
     error_samples: list[str] = field(default_factory=list)
     period: str = ""
     communities: int = 0
+    prewarm_s: float = 0.0
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2)
@@ -169,8 +171,12 @@ def run_load(
     warmup_s: float = 5,
     think_s: float = 0.0,
     seed: int = 7,
+    prewarm: bool = True,
 ) -> LoadResult:
-    """Drive the API; returns the figures of the measured window."""
+    """Drive the API; returns the figures of the measured window.
+
+    ``prewarm``: request every route of the mix once for every community before the load (sequentially), so the
+    measured window shows the server with its caches filled, as a dashboard is after its first users."""
     # a long timeout: the first requests fill a cold cache, which on a big workspace takes minutes
     with httpx.Client(base_url=base, cookies=cookies, timeout=600) as c:
         period = c.get("/api/v1/periods").json()["default"]
@@ -184,7 +190,15 @@ def run_load(
             t0 = time.perf_counter()
             c.get(url, params={"period": period})
             cold[kind] = (time.perf_counter() - t0) * 1000
-    return asyncio.run(_drive(base, cookies, period, comms, clients, seconds, warmup_s, think_s, seed, cold))
+        t0 = time.perf_counter()
+        if prewarm:
+            for kind in MIX:
+                for cid in comms if kind in ("community", "members") else comms[:1]:
+                    c.get(_url(kind, random.Random(0), [cid]), params={"period": period})
+        warmed = time.perf_counter() - t0
+    res = asyncio.run(_drive(base, cookies, period, comms, clients, seconds, warmup_s, think_s, seed, cold))
+    res.prewarm_s = warmed
+    return res
 
 
 def _url(kind: str, rng: random.Random, comms: list[str]) -> str:
@@ -290,6 +304,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--password-env", default=None, help="environment variable holding --user's password")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    ap.add_argument(
+        "--no-prewarm", action="store_true", help="do not request every page once before the load"
+    )
     args = ap.parse_args(argv)
     if args.user:
         user, pw = args.user, os.environ.get(args.password_env or "", "")
@@ -303,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
             seconds=args.seconds,
             warmup_s=args.warmup,
             think_s=args.think,
+            prewarm=not args.no_prewarm,
         )
     print(res.markdown())
     print(
