@@ -323,6 +323,7 @@ def main(argv: list[str] | None = None) -> int:
             prewarm=not args.no_prewarm,
         )
     print(res.markdown())
+    print(f"pre-warming every page once took {res.prewarm_s:.0f} s")
     print(
         "cold (first request, empty cache): " + ", ".join(f"{k} {v:.0f} ms" for k, v in res.cold_ms.items())
     )
