@@ -65,7 +65,7 @@ reliability: $(STAMP)
 	exit $$status
 
 clean:
-	rm -rf $(DEMO_DATA) $(DEMO_WS) build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(DEMO_DATA) $(DEMO_WS) build dist .pytest_cache .mypy_cache .ruff_cache reliability-out
 
 # docs/screenshots/*.png: dashboard pages and the first pages of the PDF report (needs pdftoppm: poppler-utils).
 screenshots: $(STAMP) browser-deps

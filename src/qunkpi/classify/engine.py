@@ -386,111 +386,119 @@ def classify_workspace(
     dirty = (ws.get_kv(DIRTY_KEY) or "0") == "1"
     have = _count(con, f"SELECT count(*) FROM {LABELS_TABLE}")
     do_full = full or dirty or have == 0
-    _drop_temps(con)
-    _build_staff(con, ws, rules)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _qk_tl_all (tid UHUGEINT, cls_t VARCHAR, reason_t VARCHAR, chars INTEGER, lex DOUBLE, "
-        "ckey UHUGEINT, tk UHUGEINT, score DOUBLE, sentiment VARCHAR)"
-    )
-    stale = 0
-    if not do_full:
+    # One transaction: a crash (even SIGKILL) leaves either every old label or every new one, never a mix
+    # or an empty table (DuckDB rolls an uncommitted transaction back when the database is next opened).
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _drop_temps(con)
+        _build_staff(con, ws, rules)
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _qk_stale AS
-            SELECT m.community_id, CAST(m.sent_at AS DATE) AS day, count(*) AS n
-            FROM messages m LEFT JOIN {LABELS_TABLE} l USING (message_id)
-            WHERE l.message_id IS NULL OR l.rules_hash IS DISTINCT FROM ? OR l.input_hash IS DISTINCT FROM {INPUT_HASH}
-            GROUP BY ALL""",
-            [rules_hash],
+            "CREATE OR REPLACE TEMP TABLE _qk_tl_all (tid UHUGEINT, cls_t VARCHAR, reason_t VARCHAR, chars INTEGER, lex DOUBLE, "
+            "ckey UHUGEINT, tk UHUGEINT, score DOUBLE, sentiment VARCHAR)"
         )
-        stale = _count(con, "SELECT sum(n) FROM _qk_stale")
-        orphans = _count(
-            con,
-            f"SELECT count(*) FROM {LABELS_TABLE} l WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.message_id = l.message_id)",
-        )
-        if orphans:
+        stale = 0
+        if not do_full:
             con.execute(
-                f"DELETE FROM {LABELS_TABLE} l WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.message_id = l.message_id)"
+                f"""CREATE OR REPLACE TEMP TABLE _qk_stale AS
+                SELECT m.community_id, CAST(m.sent_at AS DATE) AS day, count(*) AS n
+                FROM messages m LEFT JOIN {LABELS_TABLE} l USING (message_id)
+                WHERE l.message_id IS NULL OR l.rules_hash IS DISTINCT FROM ? OR l.input_hash IS DISTINCT FROM {INPUT_HASH}
+                GROUP BY ALL""",
+                [rules_hash],
             )
-        if stale > INCREMENTAL_MAX_SHARE * total:
-            do_full = True
-    classified = scored = changed = 0
-    if progress:
-        progress(0, total)
-    if do_full:
-        prev = None
-        if compare and have:
-            prev = "_qk_prev_labels"
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {prev} AS SELECT message_id, cls FROM {LABELS_TABLE}")
-        # a full run rewrites the table: dropping it is much cheaper than deleting millions of rows
-        con.execute(f"DROP TABLE IF EXISTS {LABELS_TABLE}")
-        ensure_labels_table(con)
-        done = 0
-        batches = _community_batches(con, total)
-        for batch in batches:
-            if len(batches) == 1:
-                _scope_view(con, "CROSS JOIN (SELECT true AS write) s")
-            else:
+            stale = _count(con, "SELECT sum(n) FROM _qk_stale")
+            orphans = _count(
+                con,
+                f"SELECT count(*) FROM {LABELS_TABLE} l WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.message_id = l.message_id)",
+            )
+            if orphans:
                 con.execute(
-                    "CREATE OR REPLACE TEMP TABLE _qk_batch AS SELECT unnest(?::VARCHAR[]) AS community_id, true AS write",
-                    [batch],
+                    f"DELETE FROM {LABELS_TABLE} l WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.message_id = l.message_id)"
                 )
-                _scope_view(con, "JOIN _qk_batch s USING (community_id)")
-            size = (
-                _count(
-                    con,
-                    "SELECT count(*) FROM messages WHERE community_id IN (SELECT unnest(?::VARCHAR[]))",
-                    [batch],
+            if stale > INCREMENTAL_MAX_SHARE * total:
+                do_full = True
+        classified = scored = changed = 0
+        if progress:
+            progress(0, total)
+        if do_full:
+            prev = None
+            if compare and have:
+                prev = "_qk_prev_labels"
+                con.execute(f"CREATE OR REPLACE TEMP TABLE {prev} AS SELECT message_id, cls FROM {LABELS_TABLE}")
+            # a full run rewrites the table: dropping it is much cheaper than deleting millions of rows
+            con.execute(f"DROP TABLE IF EXISTS {LABELS_TABLE}")
+            ensure_labels_table(con)
+            done = 0
+            batches = _community_batches(con, total)
+            for batch in batches:
+                if len(batches) == 1:
+                    _scope_view(con, "CROSS JOIN (SELECT true AS write) s")
+                else:
+                    con.execute(
+                        "CREATE OR REPLACE TEMP TABLE _qk_batch AS SELECT unnest(?::VARCHAR[]) AS community_id, true AS write",
+                        [batch],
+                    )
+                    _scope_view(con, "JOIN _qk_batch s USING (community_id)")
+                size = (
+                    _count(
+                        con,
+                        "SELECT count(*) FROM messages WHERE community_id IN (SELECT unnest(?::VARCHAR[]))",
+                        [batch],
+                    )
+                    if len(batches) > 1
+                    else total
                 )
-                if len(batches) > 1
-                else total
-            )
 
-            def step(frac: float, base: int = done, size: int = size) -> None:
+                def step(frac: float, base: int = done, size: int = size) -> None:
+                    if progress:
+                        progress(min(total, base + int(size * frac)), total)
+
+                n, sc = _run_batch(con, rules, rules_hash, use_old=False, step=step)
+                classified += n
+                scored += sc
+                done += n
                 if progress:
-                    progress(min(total, base + int(size * frac)), total)
-
-            n, sc = _run_batch(con, rules, rules_hash, use_old=False, step=step)
-            classified += n
-            scored += sc
-            done += n
-            if progress:
-                progress(done, total)
-        if prev:
+                    progress(done, total)
+            if prev:
+                changed = _count(
+                    con,
+                    f"SELECT count(*) FROM {LABELS_TABLE} l JOIN {prev} p USING (message_id) WHERE l.cls <> p.cls",
+                )
+                con.execute(f"DROP TABLE IF EXISTS {prev}")
+            if dirty:
+                ws.set_kv(DIRTY_KEY, "0")
+        elif stale:
+            con.execute(
+                """CREATE OR REPLACE TEMP TABLE _qk_days AS
+                SELECT community_id, CAST(day + o AS DATE) AS day, min(abs(o)) <= 1 AS write
+                FROM _qk_stale, (SELECT unnest([-2, -1, 0, 1, 2]) AS o) GROUP BY ALL"""
+            )
+            join = "JOIN _qk_days s ON s.community_id = m.community_id AND s.day = CAST(m.sent_at AS DATE)"
+            _scope_view(con, join)
+            # replies to rewritten messages are rewritten too (their parent's class may have changed)
+            con.execute(
+                """CREATE OR REPLACE TEMP TABLE _qk_extra AS
+                SELECT m.message_id FROM messages m
+                WHERE m.reply_to IN (SELECT message_id FROM _qk_scope WHERE write)
+                  AND m.message_id NOT IN (SELECT message_id FROM _qk_scope)"""
+            )
+            _scope_view(con, join, "_qk_extra")
+            prev = "_qk_prev_labels"
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {prev} AS SELECT l.message_id, l.cls FROM {LABELS_TABLE} l "
+                "WHERE l.message_id IN (SELECT message_id FROM _qk_scope WHERE write)"
+            )
+            con.execute(f"DELETE FROM {LABELS_TABLE} WHERE message_id IN (SELECT message_id FROM {prev})")
+            classified, scored = _run_batch(con, rules, rules_hash, use_old=True)
             changed = _count(
                 con,
                 f"SELECT count(*) FROM {LABELS_TABLE} l JOIN {prev} p USING (message_id) WHERE l.cls <> p.cls",
             )
             con.execute(f"DROP TABLE IF EXISTS {prev}")
-        if dirty:
-            ws.set_kv(DIRTY_KEY, "0")
-    elif stale:
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE _qk_days AS
-            SELECT community_id, CAST(day + o AS DATE) AS day, min(abs(o)) <= 1 AS write
-            FROM _qk_stale, (SELECT unnest([-2, -1, 0, 1, 2]) AS o) GROUP BY ALL"""
-        )
-        join = "JOIN _qk_days s ON s.community_id = m.community_id AND s.day = CAST(m.sent_at AS DATE)"
-        _scope_view(con, join)
-        # replies to rewritten messages are rewritten too (their parent's class may have changed)
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE _qk_extra AS
-            SELECT m.message_id FROM messages m
-            WHERE m.reply_to IN (SELECT message_id FROM _qk_scope WHERE write)
-              AND m.message_id NOT IN (SELECT message_id FROM _qk_scope)"""
-        )
-        _scope_view(con, join, "_qk_extra")
-        prev = "_qk_prev_labels"
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {prev} AS SELECT l.message_id, l.cls FROM {LABELS_TABLE} l "
-            "WHERE l.message_id IN (SELECT message_id FROM _qk_scope WHERE write)"
-        )
-        con.execute(f"DELETE FROM {LABELS_TABLE} WHERE message_id IN (SELECT message_id FROM {prev})")
-        classified, scored = _run_batch(con, rules, rules_hash, use_old=True)
-        changed = _count(
-            con,
-            f"SELECT count(*) FROM {LABELS_TABLE} l JOIN {prev} p USING (message_id) WHERE l.cls <> p.cls",
-        )
-        con.execute(f"DROP TABLE IF EXISTS {prev}")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
     if progress:
         progress(total, total)
     _drop_temps(con)

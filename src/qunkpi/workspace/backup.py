@@ -16,6 +16,7 @@ from pathlib import Path
 
 from qunkpi.errors import QunkpiError, WorkspaceError
 from qunkpi.i18n import tr
+from qunkpi.workspace.snapshot import SNAP_DIR
 from qunkpi.workspace.workspace import CONFIG_FILE, DB_FILE, LOCK_FILE, Workspace
 
 MANIFEST = "qunkpi-backup.json"
@@ -28,7 +29,12 @@ def backup(ws: Workspace, out: Path) -> Path:
         fd, tmp = tempfile.mkstemp(dir=out.parent if out.parent.exists() else None, suffix=".partial")
         os.close(fd)
         os.chmod(tmp, 0o600)
-        files = sorted(p for p in ws.path.rglob("*") if p.is_file() and p.name not in (LOCK_FILE,) and not p.name.endswith(".wal"))
+        # Not the lock file, not the dashboard's snapshot copies (.serve/: derived, as large as the database).
+        files = sorted(
+            p
+            for p in ws.path.rglob("*")
+            if p.is_file() and p.name != LOCK_FILE and not p.name.endswith(".wal") and SNAP_DIR not in p.relative_to(ws.path).parts
+        )
         manifest = {
             "created_at": datetime.now().isoformat(timespec="seconds"),
             "files": {str(p.relative_to(ws.path)): _sha256(p) for p in files},

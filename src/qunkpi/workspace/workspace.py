@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from qunkpi.errors import WorkspaceBusy, WorkspaceError
+from qunkpi.i18n import tr
 from qunkpi.workspace import keys
 from qunkpi.workspace.config import DEFAULT_TOML, Settings, load_settings
 from qunkpi.workspace.schema import TABLES, create_table_sql
@@ -61,7 +62,7 @@ class Workspace:
     def init(cls, path: str | Path, timezone: str = "Asia/Shanghai", locale: str = "zh-CN") -> Workspace:
         p = Path(path)
         if (p / CONFIG_FILE).exists():
-            raise WorkspaceError(f"{p}: already a workspace (qunkpi.toml exists)")
+            raise WorkspaceError(tr(f"{p}：已经是工作区（qunkpi.toml 已存在）", f"{p}: already a workspace (qunkpi.toml exists)"))
         p.mkdir(parents=True, exist_ok=True)
         text = DEFAULT_TOML.replace('"Asia/Shanghai"', f'"{timezone}"', 1).replace('"zh-CN"', f'"{locale}"', 1)
         (p / CONFIG_FILE).write_text(text, encoding="utf-8")
@@ -76,7 +77,7 @@ class Workspace:
     def open(cls, path: str | Path, read_only: bool = False) -> Workspace:
         p = Path(path)
         if not (p / CONFIG_FILE).exists():
-            raise WorkspaceError(f"{p}: not a qunkpi workspace — create one with `qunkpi init {p}`")
+            raise WorkspaceError(tr(f"{p}：不是 qunkpi 工作区——先运行 `qunkpi init {p}`", f"{p}: not a qunkpi workspace — create one with `qunkpi init {p}`"))
         ws = cls(p, load_settings(p / CONFIG_FILE), read_only=read_only)
         if not read_only:
             ws.ensure_schema()
@@ -106,10 +107,13 @@ class Workspace:
             except duckdb.IOException as e:
                 if "lock" in str(e).lower():
                     raise WorkspaceBusy(
-                        f"{self.path}: the workspace is in use by another qunkpi process (import or refresh); "
-                        "wait for it to finish and try again"
+                        tr(
+                            f"{self.path}：工作区正被另一个 qunkpi 进程使用（导入或刷新），请等它结束后再试",
+                            f"{self.path}: the workspace is in use by another qunkpi process (import or refresh); "
+                            "wait for it to finish and try again",
+                        )
                     ) from e
-                raise WorkspaceError(f"{self.db_path}: cannot open the database: {e}") from e
+                raise WorkspaceError(tr(f"{self.db_path}：无法打开数据库：{e}", f"{self.db_path}: cannot open the database: {e}")) from e
             self._con.execute(f"SET TimeZone = '{self.settings.timezone}'")
         return self._con
 
@@ -167,7 +171,10 @@ class Workspace:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as e:
                 raise WorkspaceBusy(
-                    f"{self.path}: another qunkpi process is writing to this workspace; wait for it to finish"
+                    tr(
+                        f"{self.path}：另一个 qunkpi 进程正在写入此工作区，请等它结束",
+                        f"{self.path}: another qunkpi process is writing to this workspace; wait for it to finish",
+                    )
                 ) from e
             yield
         finally:
