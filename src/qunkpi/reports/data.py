@@ -15,6 +15,7 @@ import contextlib
 import importlib
 import math
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -201,6 +202,10 @@ def _optional(module: str) -> Any | None:
         raise
 
 
+_MISS = object()
+CACHE_ENTRIES = 2048
+
+
 class ReportData:
     """Data for pages and reports, with an in-memory cache per (periods, communities, metrics).
 
@@ -213,7 +218,7 @@ class ReportData:
         self.catalog = load_catalog()
         self.only = set(metrics) if metrics else None
         self.lock = threading.RLock()
-        self._cache: dict[tuple[Any, ...], Any] = {}
+        self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 
     # -- plumbing ----------------------------------------------------------------------------------
     def swap(self, ws: Workspace) -> None:
@@ -224,12 +229,20 @@ class ReportData:
             old.close()
 
     def cached(self, key: tuple[Any, ...], fn: Callable[[], Any]) -> Any:
+        """Compute once per key. A hit never waits for another request's computation (the lock only guards
+        computing, since one DuckDB connection serves every thread); the least recently added entries go
+        first when the cache is full, so a sweep over many pages does not evict the shared metric frames."""
+        hit = self._cache.get(key, _MISS)
+        if hit is not _MISS:
+            return hit
         with self.lock:
-            if key not in self._cache:
-                if len(self._cache) > 256:
-                    self._cache.clear()
-                self._cache[key] = fn()
-            return self._cache[key]
+            if key in self._cache:
+                return self._cache[key]
+            value = fn()
+            self._cache[key] = value
+            while len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+            return value
 
     def sql(self, query: str, params: list[Any] | None = None) -> pd.DataFrame:
         with self.lock:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, Response
 
 from qunkpi.i18n import tr
@@ -46,8 +48,19 @@ def communities(
     return state.data.community_rows(allowed, period, lang)
 
 
+def _json(state: Any, key: tuple[Any, ...], build: Any) -> Response:
+    """A page's JSON, built and serialised once per key (dropped when the dashboard switches snapshot)."""
+
+    def run() -> bytes:
+        return json.dumps(jsonable_encoder(build()), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    return Response(state.data.cached(("json", *key), run), media_type="application/json")
+
+
 @router.get(
-    "/overview", summary="North Star and key KPIs of every visible community, with trends and alert counts"
+    "/overview",
+    summary="North Star and key KPIs of every visible community, with trends and alert counts",
+    response_model=None,
 )
 def overview(
     user: CurrentUser,
@@ -56,32 +69,39 @@ def overview(
     period: PeriodDep,
     lang: Lang,
     community: Annotated[list[str] | None, Query(description="filter: community ids (repeatable)")] = None,
-) -> dict[str, Any]:
+) -> Response:
     scope = filter_communities(allowed, community, state)
-    out = state.data.overview(period, scope, lang)
-    for c in out["communities"]:
-        c["north_star"]["spark"] = charts.sparkline(c["north_star"])
-        for k in c["kpis"]:
-            k["spark"] = charts.sparkline(k)
-    return out
+
+    def build() -> dict[str, Any]:
+        out = state.data.overview(period, scope, lang)
+        for c in out["communities"]:
+            c["north_star"]["spark"] = charts.sparkline(c["north_star"])
+            for k in c["kpis"]:
+                k["spark"] = charts.sparkline(k)
+        return out
+
+    return _json(state, ("overview", period.label, None if scope is None else tuple(scope), lang), build)
 
 
 @router.get(
     "/communities/{community_id}",
     summary="One community: KPI plan, metrics by family, waterfall, sources, alerts",
 )
-def community(community_id: CommunityDep, state: State, period: PeriodDep, lang: Lang) -> dict[str, Any]:
-    d = state.data.community(community_id, period, lang)
-    tp = d["trend_periods"]
-    d["north_star"]["chart"] = charts.trend_chart(d["north_star"], tp, lang)
-    for fam in d["families"]:
-        for k in fam["metrics"]:
-            k["chart"] = charts.trend_chart(k, tp, lang)
-    if d["waterfall"].get("available"):
-        d["waterfall"]["chart"] = charts.waterfall_chart(d["waterfall"], lang)
-    if d["sources"].get("available"):
-        d["sources"]["chart"] = charts.source_pie(d["sources"], lang)
-    return d
+def community(community_id: CommunityDep, state: State, period: PeriodDep, lang: Lang) -> Response:
+    def build() -> dict[str, Any]:
+        d = state.data.community(community_id, period, lang)
+        tp = d["trend_periods"]
+        d["north_star"]["chart"] = charts.trend_chart(d["north_star"], tp, lang)
+        for fam in d["families"]:
+            for k in fam["metrics"]:
+                k["chart"] = charts.trend_chart(k, tp, lang)
+        if d["waterfall"].get("available"):
+            d["waterfall"]["chart"] = charts.waterfall_chart(d["waterfall"], lang)
+        if d["sources"].get("available"):
+            d["sources"]["chart"] = charts.source_pie(d["sources"], lang)
+        return d
+
+    return _json(state, ("community", community_id, period.label, lang), build)
 
 
 @router.get("/communities/{community_id}/heatmap", summary="Member messages by hour × weekday")
