@@ -8,10 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import TINY
 from typer.testing import CliRunner
 
 from qunkpi.cli.main import app
-from tests.conftest import TINY
 
 runner = CliRunner()
 

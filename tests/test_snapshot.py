@@ -7,10 +7,11 @@ import sys
 import time
 from pathlib import Path
 
+from tests.conftest import TINY
+
 from qunkpi.importers.canonical import import_path
 from qunkpi.workspace import Workspace
 from qunkpi.workspace.snapshot import Snapshots
-from tests.conftest import TINY
 
 
 def test_snapshot_follows_the_live_database(tmp_path: Path) -> None:

@@ -102,13 +102,11 @@ def run_pipeline(data: Path, workspace: Path, end: str | None) -> None:
     names = dict(ws.con.execute("SELECT community_id, name FROM communities ORDER BY community_id").fetchall())
     console.print(summary_table(df, last.label, names))
     console.print(tr(f"全部指标（6 个月）：{csv}", f"all metrics (6 months): {csv}"))
-    try:
-        from qunkpi.reports.html import write_html_report
-    except ModuleNotFoundError:
-        write_html_report = None  # type: ignore[assignment]
-    if write_html_report is not None:
+    from qunkpi.reports.html import write_html_report
+
+    with progress_bar(tr("生成报告", "writing the report")):
         html = write_html_report(ws, last.label, out_dir / f"report-{last.label}.html")
-        console.print(tr(f"月度报告：{html}", f"monthly report: {html}"))
+    console.print(tr(f"月度报告（可直接转发）：{html}", f"monthly report (ready to forward): {html}"))
     console.print(tr(
         f"下一步：qunkpi metrics -w {workspace} --period {last.label}；qunkpi serve -w {workspace}",
         f"next: qunkpi metrics -w {workspace} --period {last.label}; qunkpi serve -w {workspace}",
