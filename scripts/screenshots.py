@@ -22,17 +22,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+from qunkpi.reports.pdf import CHROMIUM_ARGS
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+ARGS = CHROMIUM_ARGS
 
 
 def free_port() -> int:

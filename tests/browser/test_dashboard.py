@@ -18,16 +18,10 @@ from typing import Any
 
 import pytest
 
+from qunkpi.reports.pdf import CHROMIUM_ARGS
+
 CHROMIUM = os.environ.get("QUNKPI_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+ARGS = CHROMIUM_ARGS
 PASSWORD = "browser-test-pw"
 
 if not Path(CHROMIUM).exists():

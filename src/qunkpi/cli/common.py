@@ -108,16 +108,8 @@ def df_records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def fmt_value(v: Any, unit: str) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "n/a"
-    if unit == "ratio":
-        return f"{v:.1%}"
-    if unit == "count":
-        return f"{v:,.0f}"
-    if unit == "yuan":
-        return f"¥{v:,.0f}" if abs(v) >= 100 else f"¥{v:,.2f}"
-    if unit == "seconds":
-        return f"{v:,.0f}s"
-    if unit == "points":
-        return f"{v:.1f}"
-    return f"{v:,.2f}"
+    """The same reading of a value as on the dashboard and in reports (ratios as percent, n/a for null)."""
+    from qunkpi.i18n import get_lang
+    from qunkpi.reports.data import fmt_value as page_value
+
+    return page_value(v, unit, get_lang())
