@@ -67,8 +67,9 @@ def compute(data: Path, labels: Path, months: list[str]) -> pd.DataFrame:
 
     msgs = _read(data, "messages")
     msgs["recalled"] = _bool(msgs["recalled"]) if msgs["recalled"].dtype != bool else msgs["recalled"]
-    msgs = msgs[~msgs.recalled & (msgs.msg_type != "system")]
     msgs["sent_at"] = pd.to_datetime(msgs["sent_at"])
+    all_sent_max = msgs["sent_at"].max()
+    msgs = msgs[~msgs.recalled & (msgs.msg_type != "system")]
     lab = pd.read_parquet(labels, columns=["message_id", "cls", "is_effective", "is_ugc"])
     msgs = msgs.merge(lab, on="message_id", how="left")
     skey = pd.MultiIndex.from_arrays([msgs.community_id, msgs.sender_id])
@@ -83,6 +84,18 @@ def compute(data: Path, labels: Path, months: list[str]) -> pd.DataFrame:
     orders = orders[orders.community_id.notna() & (orders.community_id != "")]
     okey = pd.MultiIndex.from_arrays([orders.community_id, orders.customer_id])
     orders = orders[~okey.isin(staff_idx)] if staff_idx is not None else orders
+
+    # The as-of time (qunkpi's data horizon): a question still unanswered then, asked less than 30 minutes
+    # before it, is pending — left out of the response rate (docs/metrics.md, response_30m_rate).
+    posts = _read(data, "posts")
+    horizon = max(
+        x
+        for x in (
+            members.joined_at.max(), members.left_at.max(), all_sent_max, orders.paid_at.max(),
+            _ts(posts.published_at).max() if len(posts) else None,
+        )
+        if x is not None and not pd.isna(x)
+    )
 
     parts = _read(data, "activity_participants")
     acts = _read(data, "activities")
@@ -147,6 +160,7 @@ def compute(data: Path, labels: Path, months: list[str]) -> pd.DataFrame:
         qa["direct"] = qa.message_id.map(direct)
         first = qa[["resp_at", "direct"]].min(axis=1)
         qa["ok"] = (first - qa.sent_at) <= pd.Timedelta(minutes=30)
+        qa = qa[qa.ok | (horizon - qa.sent_at >= pd.Timedelta(minutes=30))]
         out["response_30m_rate"] = _ratio(qa.groupby("community_id").ok.sum().reindex(out.index).fillna(0),
                                           qa.groupby("community_id").size().reindex(out.index).fillna(0))
 

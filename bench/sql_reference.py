@@ -62,11 +62,16 @@ nxt AS (SELECT message_id, min(s_ts) OVER (PARTITION BY community_id ORDER BY ts
                                             ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS free_at
         FROM stream QUALIFY kind = 1),
 direct AS (SELECT s.reply_to AS message_id, min(s.sent_at) AS direct_at FROM m s JOIN q ON q.message_id = s.reply_to
-           WHERE s.by_staff AND s.sent_at > q.sent_at GROUP BY ALL)
-SELECT q.community_id, period,
-       avg(CASE WHEN least(free_at, direct_at) - q.sent_at <= INTERVAL 30 MINUTE THEN 1.0 ELSE 0.0 END) AS value
-FROM q JOIN nxt USING (message_id) LEFT JOIN direct USING (message_id)
-JOIN periods ON q.sent_at >= p_start AND q.sent_at < p_end GROUP BY ALL
+           WHERE s.by_staff AND s.sent_at > q.sent_at GROUP BY ALL),
+horizon AS (SELECT greatest((SELECT max(joined_at) FROM members), (SELECT max(left_at) FROM members),
+                            (SELECT max(sent_at) FROM messages), (SELECT max(paid_at) FROM orders),
+                            (SELECT max(published_at) FROM posts)) AS as_of),
+r AS (SELECT q.community_id, q.sent_at, least(free_at, direct_at) - q.sent_at <= INTERVAL 30 MINUTE AS ok
+      FROM q JOIN nxt USING (message_id) LEFT JOIN direct USING (message_id))
+-- a question unanswered at the as-of time and asked less than 30 minutes before it is pending: left out
+SELECT community_id, period, avg(CASE WHEN coalesce(ok, false) THEN 1.0 ELSE 0.0 END) AS value
+FROM r, horizon JOIN periods ON sent_at >= p_start AND sent_at < p_end
+WHERE coalesce(ok, false) OR as_of - sent_at >= INTERVAL 30 MINUTE GROUP BY ALL
 """
 
 QUERIES = {"engaged_rate": ENGAGED_RATE, "silent_ratio": SILENT_RATIO, "response_30m_rate": RESPONSE_30M}
