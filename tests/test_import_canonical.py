@@ -151,3 +151,26 @@ def test_header_only_file_imports_nothing(ws: Workspace, tmp_path: Path) -> None
     f.write_text("community_id,name,platform,created_at\n", encoding="utf-8")
     rep = import_path(ws, f)
     assert rep.tables[0].rows_read == 0 and _counts(ws)["communities"] == 0
+
+
+def test_no_consent_keeps_class_and_length_but_no_text(ws: Workspace, tmp_path: Path) -> None:
+    import json
+
+    from qunkpi.classify.engine import classify_workspace
+
+    (tmp_path / "communities.csv").write_text(
+        "community_id,name,platform,created_at,archive_consent\nc9,未授权群,wechat_group,2026-01-01,false\n", encoding="utf-8"
+    )
+    (tmp_path / "messages.csv").write_text(
+        "message_id,community_id,sender_id,sent_at,msg_type,text\n"
+        "x1,c9,u1,2026-10-01 10:00,text,请问这个怎么退款？我的手机 13812345678\n",
+        encoding="utf-8",
+    )
+    import_path(ws, tmp_path)
+    text, extra = ws.con.execute("SELECT text, extra FROM messages").fetchall()[0]
+    assert text is None
+    info = json.loads(extra)
+    assert info["consent"] is False and info["text_cls"] == "question" and info["chars"] > 0
+    assert "13812345678" not in extra
+    classify_workspace(ws, full=True)
+    assert ws.con.execute("SELECT cls FROM message_labels").fetchall() == [("question",)]

@@ -476,9 +476,30 @@ class Loader:
             if no_consent:
                 self.con.register("__no_consent", pa.table({"community_id": pa.array(sorted(no_consent), pa.string())}))
                 try:
-                    self.con.execute(_strip_text_sql(stg, "community_id IN (SELECT community_id FROM __no_consent)"))
+                    self._strip_text(stg, "rowid", "community_id IN (SELECT community_id FROM __no_consent)")
                 finally:
                     self.con.unregister("__no_consent")
+
+    def _strip_text(self, table: str, key: str, where: str) -> None:
+        """SPEC §9 / issue 3: for communities without session-archive consent keep only the class, sentiment and
+        length of a message (computed from the redacted text now, into ``extra``), never the text."""
+        from qunkpi.classify.engine import no_text_summary
+
+        t = self.con.execute(
+            f'SELECT {key} AS k, text, msg_type FROM "{table}" WHERE text IS NOT NULL AND {where}'
+        ).to_arrow_table()
+        if t.num_rows == 0:
+            return
+        summary = no_text_summary(t.column("text"), [str(x) for x in t.column("msg_type").to_pylist()])
+        self.con.register("__no_text", pa.table({"k": t.column("k"), "s": pa.array(summary, pa.string())}))
+        try:
+            self.con.execute(
+                f'''UPDATE "{table}" SET "{EXTRA_COLUMN}" = CAST(json_merge_patch(json_merge_patch(coalesce("{EXTRA_COLUMN}", '{{}}'), n.s),
+                       '{{"consent": false}}') AS VARCHAR), text = NULL
+                   FROM __no_text n WHERE "{table}".{key} = n.k'''
+            )
+        finally:
+            self.con.unregister("__no_text")
 
     def _no_consent_ids(self) -> set[str]:
         """Communities lacking archive consent: as stored, overridden by communities staged in this batch
@@ -518,7 +539,7 @@ class Loader:
                 )
             if table.name == "communities":
                 # Consent withdrawn later: drop the text already stored for those communities.
-                con.execute(_strip_text_sql("messages", "community_id IN (SELECT community_id FROM communities WHERE archive_consent = false)"))
+                self._strip_text("messages", "message_id", "community_id IN (SELECT community_id FROM communities WHERE archive_consent = false)")
             if table.name in CONTEXT_TABLES or (table.name == "messages" and existing):
                 con.execute("INSERT OR REPLACE INTO kv VALUES ('labels_dirty', '1')")
             con.execute(
@@ -624,19 +645,6 @@ def _literal(c: Column) -> str:
     if isinstance(v, (int, float)):
         return f"CAST({v} AS {DUCKDB_TYPE[c.type]})"
     return f"'{_sql_str(str(v))}'"
-
-
-def _strip_text_sql(table: str, where: str) -> str:
-    """SPEC §9: no text for communities without session-archive consent — only its length of substance."""
-    chars = (
-        "length(regexp_replace(coalesce(text, ''), "
-        "'\\[[^\\[\\]]{1,8}\\]|https?://\\S+|[[:punct:][:space:]]', '', 'g'))"
-    )
-    return (
-        f'UPDATE "{table}" SET "{EXTRA_COLUMN}" = CAST(json_merge_patch(coalesce("{EXTRA_COLUMN}", \'{{}}\'), '
-        f"json_object('chars', {chars}, 'consent', false)) AS VARCHAR), text = NULL "
-        f"WHERE text IS NOT NULL AND {where}"
-    )
 
 
 def _local_ts(col: str, tz: str) -> str:
