@@ -15,32 +15,16 @@ from typing import Any
 
 from hypothesis import HealthCheck, settings
 
+from qunkpi.workspace.schema import TABLE_ORDER
+
 FULL = os.environ.get("QUNKPI_RELIABILITY", "").lower() in ("1", "full", "yes")
 CASES: Counter[str] = Counter()
+
 REPO = Path(__file__).resolve().parents[2]
 PY = str(REPO / ".venv" / "bin" / "python") if (REPO / ".venv" / "bin" / "python").exists() else "python3"
 
 #: Tables whose rows an import may change (canonical tables + bookkeeping).
-STORED = (
-    "communities",
-    "members",
-    "messages",
-    "activities",
-    "activity_participants",
-    "orders",
-    "costs",
-    "surveys",
-    "leads",
-    "reach",
-    "posts",
-    "account_daily",
-    "staff",
-    "staff_logs",
-    "reviews",
-    "import_log",
-    "recall_audit",
-    "service_messages",
-)
+STORED = (*TABLE_ORDER, "import_log", "recall_audit", "service_messages")
 
 
 def size(small: int, full: int) -> int:

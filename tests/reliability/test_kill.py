@@ -32,23 +32,7 @@ from qunkpi.workspace.schema import TABLE_ORDER
 pytestmark = pytest.mark.slow
 
 SCALE = "small" if FULL else "tiny"
-TABLE_NAMES = (
-    "communities",
-    "members",
-    "messages",
-    "activities",
-    "activity_participants",
-    "orders",
-    "costs",
-    "surveys",
-    "leads",
-    "reach",
-    "posts",
-    "account_daily",
-    "staff",
-    "staff_logs",
-    "reviews",
-)
+TABLE_NAMES = TABLE_ORDER  # every canonical table, from the schema
 
 
 def tables_state(ws_path: Path) -> dict[str, Any]:

@@ -79,6 +79,19 @@ def _print_reasoning(plan: Any) -> None:
                 console.print(f"  · {line}", markup=False, highlight=False)
 
 
+def _on_stored_plan(workspace: Path, key: str, fn: Any, arg: Any) -> tuple[Any, Any]:
+    """Load the stored plan, run ``fn(ws, plan, arg)`` on the workspace read-only, close it."""
+    from qunkpi.plans.store import load_stored
+    from qunkpi.workspace import Workspace
+
+    plan, _ = load_stored(workspace, key)
+    ws = Workspace.open(workspace, read_only=True)
+    try:
+        return plan, fn(ws, plan, arg)
+    finally:
+        ws.close()
+
+
 def register(app: typer.Typer) -> None:
     plan_app = typer.Typer(help=tr("KPI 计划：模板、建议目标、SMART 校验、进度与预测、季度刷新、驱动因素",
                                    "KPI plans: templates, proposed targets, SMART checks, progress and projection, refresh, drivers"),
@@ -218,15 +231,10 @@ def register(app: typer.Typer) -> None:
         fmt: FormatOpt = "table",
     ) -> None:
         from qunkpi.plans.service import plan_progress
-        from qunkpi.plans.store import load_stored
         from qunkpi.plans.targets import fmt as vfmt
-        from qunkpi.workspace import Workspace
 
         with user_errors():
-            plan, _ = load_stored(workspace, _key(community, team, company))
-            ws = Workspace.open(workspace, read_only=True)
-            rep = plan_progress(ws, plan, period)
-            ws.close()
+            _, rep = _on_stored_plan(workspace, _key(community, team, company), plan_progress, period)
         if fmt == "json":
             print_json([{
                 "as_of": rep.as_of, "issues": [asdict(i) for i in rep.issues],
@@ -267,14 +275,10 @@ def register(app: typer.Typer) -> None:
         fmt: FormatOpt = "table",
     ) -> None:
         from qunkpi.plans.service import refresh_plan
-        from qunkpi.plans.store import load_stored, save_plan
-        from qunkpi.workspace import Workspace
+        from qunkpi.plans.store import save_plan
 
         with user_errors():
-            plan, _ = load_stored(workspace, _key(community, team, company))
-            ws = Workspace.open(workspace, read_only=True)
-            res = refresh_plan(ws, plan, quarter)
-            ws.close()
+            _, res = _on_stored_plan(workspace, _key(community, team, company), refresh_plan, quarter)
             if out is not None:
                 out.write_text(res.plan.to_yaml(), encoding="utf-8")
             if save:
@@ -304,14 +308,9 @@ def register(app: typer.Typer) -> None:
         fmt: FormatOpt = "table",
     ) -> None:
         from qunkpi.plans.service import plan_drivers
-        from qunkpi.plans.store import load_stored
-        from qunkpi.workspace import Workspace
 
         with user_errors():
-            plan, _ = load_stored(workspace, _key(community, team, company))
-            ws = Workspace.open(workspace, read_only=True)
-            ds = plan_drivers(ws, plan, period)
-            ws.close()
+            plan, ds = _on_stored_plan(workspace, _key(community, team, company), plan_drivers, period)
         if fmt == "json":
             print_json([asdict(d) for d in ds])
             return
