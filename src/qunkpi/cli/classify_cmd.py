@@ -349,6 +349,12 @@ def _resolve_period(period: str | None, start: str | None, end: str | None) -> t
     raise QunkpiError(tr("需要 --period，或 --start 和 --end", "--period, or --start and --end, is required"))
 
 
+StartOpt = Annotated[
+    str | None, typer.Option("--start", help=tr("开始日期 YYYY-MM-DD（含）", "start date YYYY-MM-DD (inclusive)"))
+]
+EndOpt = Annotated[str | None, typer.Option("--end", help=tr("结束日期 YYYY-MM-DD（含）", "end date YYYY-MM-DD (inclusive)"))]
+
+
 def register(app: typer.Typer) -> None:
     @app.command(
         "classify",
@@ -449,16 +455,8 @@ def register(app: typer.Typer) -> None:
                 ),
             ),
         ] = False,
-        start: Annotated[
-            str | None,
-            typer.Option(
-                "--start", help=tr("开始日期 YYYY-MM-DD（含）", "start date YYYY-MM-DD (inclusive)")
-            ),
-        ] = None,
-        end: Annotated[
-            str | None,
-            typer.Option("--end", help=tr("结束日期 YYYY-MM-DD（含）", "end date YYYY-MM-DD (inclusive)")),
-        ] = None,
+        start: StartOpt = None,
+        end: EndOpt = None,
         transformer: Annotated[
             Path | None,
             typer.Option(
@@ -524,16 +522,8 @@ def register(app: typer.Typer) -> None:
                 ),
             ),
         ] = None,
-        start: Annotated[
-            str | None,
-            typer.Option(
-                "--start", help=tr("开始日期 YYYY-MM-DD（含）", "start date YYYY-MM-DD (inclusive)")
-            ),
-        ] = None,
-        end: Annotated[
-            str | None,
-            typer.Option("--end", help=tr("结束日期 YYYY-MM-DD（含）", "end date YYYY-MM-DD (inclusive)")),
-        ] = None,
+        start: StartOpt = None,
+        end: EndOpt = None,
         community: Annotated[
             str | None, typer.Option("--community", "-c", help=tr("只看这个社群", "only this community"))
         ] = None,
