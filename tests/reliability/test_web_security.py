@@ -296,7 +296,34 @@ def test_tampered_or_foreign_session_is_refused(app: Any, clients: dict[str, Tes
             assert c.get("/api/v1/me").status_code == 401
 
 
+def attempt(
+    client: TestClient, username: str, password: str = PASSWORD, *, lang: str = "", xff: str | None = None
+) -> Any:
+    """One login form submission (with a valid CSRF token), optionally with ?lang= and X-Forwarded-For."""
+    if client.cookies.get("qunkpi_csrf") is None:
+        client.get("/login")
+    return client.post(
+        "/login" + (f"?lang={lang}" if lang else ""),
+        data={
+            "username": username,
+            "password": password,
+            "csrf_token": client.cookies.get("qunkpi_csrf") or "",
+        },
+        headers={"X-Forwarded-For": xff} if xff is not None else None,
+        follow_redirects=False,
+    )
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_login_rate_limited(sample_path: Path) -> None:
+    """Defaults: 5 failures for one user name within 15 minutes, then 429 with Retry-After, zh and en."""
     from qunkpi.web.app import create_app
 
     with TestClient(create_app(sample_path)) as c:
@@ -304,9 +331,190 @@ def test_login_rate_limited(sample_path: Path) -> None:
         assert codes[:5] == [401] * 5, codes
         assert codes[5] == 429, codes
         # locked out even with the right password while the window lasts
-        assert login(c, "op2").status_code == 429
-        # another account is not locked by op2's failures
+        r = attempt(c, "op2")
+        assert r.status_code == 429 and "qunkpi_session" not in r.cookies
+        # the window is 15 minutes from the first failure, which happened seconds ago
+        assert 800 < int(r.headers["Retry-After"]) <= 900, r.headers
+        assert "登录失败次数过多，请 15 分钟后再试" in r.text
+        r = attempt(c, "OP2", lang="en")  # user names are counted case-insensitively
+        assert r.status_code == 429
+        assert "too many failed logins; try again in 15 minutes" in r.text
+        # another account is not locked by op2's failures (5 failures from this address are below its limit)
         assert login(c, "op3").status_code == 303
+
+
+def test_login_limit_per_address_across_user_names(sample_path: Path) -> None:
+    """One client trying one password against many user names: 20 failures from an address lock that address
+    (for every user name, right password included) for 15 minutes; other addresses are not affected."""
+    from qunkpi.web.app import create_app
+    from qunkpi.web.ratelimit import LoginLimiter
+
+    app = create_app(sample_path)
+    clock = FakeClock()
+    app.state.qunkpi.login_limiter = LoginLimiter(clock=clock)  # the defaults, with a clock the test moves
+    spray, other = (
+        TestClient(app, client=("203.0.113.7", 40000)),
+        TestClient(app, client=("203.0.113.8", 40000)),
+    )
+    codes = [attempt(spray, f"user{i:02d}", "Summer2026!").status_code for i in range(20)]
+    assert codes == [401] * 20, codes
+    r = attempt(spray, "user20", "Summer2026!")
+    assert r.status_code == 429 and r.headers["Retry-After"] == "900"
+    r = attempt(spray, "admin")  # an existing account with its right password, from the locked address
+    assert r.status_code == 429 and "qunkpi_session" not in r.cookies
+    assert attempt(other, "admin").status_code == 303
+    clock.now += 899
+    assert attempt(spray, "admin").headers["Retry-After"] == "1"
+    clock.now += 1  # the 20 failures leave the window
+    assert attempt(spray, "admin").status_code == 303
+
+
+def test_forwarded_for_only_from_trusted_proxies(sample_path: Path) -> None:
+    """X-Forwarded-For is ignored by default (a client could rotate it to dodge the address limit) and believed
+    only from a peer given as a trusted proxy."""
+    from qunkpi.errors import QunkpiError
+    from qunkpi.web.app import create_app
+    from qunkpi.web.ratelimit import LoginLimiter
+
+    # not trusted: every attempt counts against the peer 127.0.0.1, whatever the header says
+    app = create_app(sample_path)
+    app.state.qunkpi.login_limiter = LoginLimiter(max_per_address=3, clock=FakeClock())
+    c = TestClient(app, client=("127.0.0.1", 40000))
+    codes = [attempt(c, f"u{i}", "x-wrong-x", xff=f"198.51.100.{i}").status_code for i in range(4)]
+    assert codes == [401, 401, 401, 429], codes
+
+    # trusted: the client is the right-most address that is not a trusted proxy
+    app = create_app(sample_path, trusted_proxies=["127.0.0.1", "10.0.0.0/8"])
+    app.state.qunkpi.login_limiter = LoginLimiter(max_per_address=3, clock=FakeClock())
+    c = TestClient(app, client=("127.0.0.1", 40000))
+    codes = [attempt(c, f"u{i}", "x-wrong-x", xff=f"198.51.100.{i}").status_code for i in range(4)]
+    assert codes == [401] * 4, codes  # four different clients, one failure each
+    # a client that prepends a fake address does not escape: the proxies append what they saw
+    codes = [
+        attempt(c, f"v{i}", "x-wrong-x", xff=f"6.6.6.{i}, 192.0.2.9, 10.1.2.3").status_code for i in range(4)
+    ]
+    assert codes == [401, 401, 401, 429], codes
+    assert attempt(c, "admin", xff="192.0.2.9").status_code == 429
+    assert attempt(c, "admin", xff="192.0.2.10").status_code == 303
+    # a peer that is not a trusted proxy is itself the client, header or not
+    d = TestClient(app, client=("192.0.2.9", 40000))
+    assert attempt(d, "admin", xff="192.0.2.77").status_code == 429
+
+    with pytest.raises(QunkpiError, match="trusted-proxy"):
+        create_app(sample_path, trusted_proxies=["proxy.example"])
+
+
+def _request(peer: str, *xff: str) -> Any:
+    from starlette.requests import Request
+
+    headers = [(b"x-forwarded-for", v.encode()) for v in xff]
+    return Request(
+        {"type": "http", "method": "POST", "path": "/login", "headers": headers, "client": (peer, 1)}
+    )
+
+
+def test_client_address_rules() -> None:
+    from qunkpi.web.ratelimit import client_address, parse_trusted_proxies
+
+    proxies = parse_trusted_proxies(["10.0.0.0/8", "::1"])
+    assert client_address(_request("203.0.113.5", "1.2.3.4")) == "203.0.113.5"  # nothing trusted
+    assert client_address(_request("203.0.113.5", "1.2.3.4"), proxies) == "203.0.113.5"  # peer not a proxy
+    assert client_address(_request("10.0.0.1", "1.2.3.4"), proxies) == "1.2.3.4"
+    assert client_address(_request("10.0.0.1", "6.6.6.6, 1.2.3.4, 10.9.9.9"), proxies) == "1.2.3.4"
+    assert client_address(_request("::1", "6.6.6.6", "1.2.3.4"), proxies) == "1.2.3.4"  # two header lines
+    assert client_address(_request("10.0.0.1", "10.0.0.7, 10.0.0.8"), proxies) == "10.0.0.7"  # all proxies
+    assert client_address(_request("10.0.0.1"), proxies) == "10.0.0.1"  # no header
+
+
+def test_login_limiter_windows_reset_and_keys() -> None:
+    """Hand-worked timelines with an injected clock (no sleeping)."""
+    from qunkpi.web.ratelimit import LoginLimiter, name_key
+
+    clock = FakeClock()
+    lim = LoginLimiter(max_per_name=5, max_per_address=20, window_s=900, clock=clock)
+    # per name, whatever the address: failed attempts at t = 0, 100, 200, 300, 400 (relative)
+    t0 = clock.now
+    for i in range(5):
+        clock.now = t0 + 100 * i
+        assert lim.attempt("Op1" if i % 2 else "op1", f"192.0.2.{i}") == 0
+    assert lim.retry_after("op1", "198.51.100.1") == 900 - 400  # until the attempt at t=0 leaves (t=900)
+    assert lim.attempt("op1", "198.51.100.1") == 500  # refused, and not counted
+    assert lim.retry_after("op2", "198.51.100.1") == 0
+    clock.now = t0 + 899.5
+    assert lim.retry_after("op1", "198.51.100.1") == 1  # 0.5 s, rounded up
+    clock.now = t0 + 900
+    assert lim.attempt("op1", "198.51.100.1") == 0  # four failures left in the window; this one is the fifth
+    assert lim.retry_after("op1", "198.51.100.1") == 100  # now the attempt at t=100 must leave
+
+    # a success clears the name's count and takes back its own count from the address, nothing more
+    lim = LoginLimiter(max_per_name=5, max_per_address=6, window_s=900, clock=clock)
+    for _ in range(4):
+        assert lim.attempt("boss", "203.0.113.1") == 0  # wrong passwords
+    assert lim.attempt("boss", "203.0.113.1") == 0  # the right one
+    lim.succeeded("BOSS", "203.0.113.1")
+    for _ in range(4):
+        assert lim.attempt("boss", "203.0.113.2") == 0
+    assert lim.retry_after("boss", "203.0.113.3") == 0  # 4 since the success (9 without the reset)
+    assert lim.attempt("boss", "203.0.113.3") == 0
+    assert lim.retry_after("boss", "203.0.113.3") == 900
+    # .1 holds its 4 failures: two more reach its limit of 6 (a reset address would hold 2)
+    assert lim.attempt("x1", "203.0.113.1") == 0 and lim.attempt("x2", "203.0.113.1") == 0
+    assert lim.retry_after("someone-else", "203.0.113.1") == 900
+
+    # IPv6 clients are counted per /64; IPv4-mapped IPv6 as the IPv4 address
+    lim = LoginLimiter(max_per_name=100, max_per_address=3, window_s=900, clock=clock)
+    for i in range(3):
+        assert lim.attempt(f"n{i}", f"2001:db8::{i + 1}") == 0
+    assert lim.retry_after("x", "2001:db8::ffff") == 900
+    assert lim.retry_after("x", "2001:db8:0:1::1") == 0
+    for i in range(3):
+        assert lim.attempt(f"m{i}", "::ffff:198.51.100.7") == 0
+    assert lim.retry_after("x", "198.51.100.7") == 900
+
+    # a user name longer than any account's is kept as a short hash
+    assert len(name_key("x" * 1_000_000)) <= 64
+    assert name_key("Admin ") == name_key("admin")
+
+
+def test_parallel_attempts_cannot_pass_together() -> None:
+    """Attempts still comparing their password hash count already: with 5 in flight for one user name, a 6th is
+    refused before any of them has finished (else N parallel requests would get N guesses)."""
+    from qunkpi.web.ratelimit import LoginLimiter
+
+    lim = LoginLimiter(clock=FakeClock())
+    assert [lim.attempt("admin", f"192.0.2.{i}") for i in range(6)] == [0, 0, 0, 0, 0, 900]
+    lim2 = LoginLimiter(clock=FakeClock())
+    assert [lim2.attempt(f"user{i}", "192.0.2.1") for i in range(21)] == [0] * 20 + [900]
+
+
+def test_login_limiter_memory_is_bounded() -> None:
+    from qunkpi.web.ratelimit import LoginLimiter
+
+    clock = FakeClock()
+    lim = LoginLimiter(max_entries=100, clock=clock)
+    for i in range(5000):  # random user names from random addresses
+        assert lim.attempt(f"name{i}", f"10.{i // 65536}.{i // 256 % 256}.{i % 256}") == 0
+    assert lim.sizes() == (100, 100)
+    # the newest keys are kept: the last 100 names are still counted, the first ones were pushed out
+    lim2 = LoginLimiter(max_per_name=1, max_entries=100, clock=clock)
+    for i in range(150):
+        assert lim2.attempt(f"name{i}", f"192.0.2.{i}") == 0
+    assert lim2.retry_after("name149", "198.51.100.1") == 900
+    assert lim2.retry_after("name0", "198.51.100.1") == 0
+    # one key holds at most its limit of failure times
+    for i in range(1000):
+        lim.attempt("same", f"192.0.2.{i % 250}")
+        lim.attempt(f"other{i}", "198.51.100.9")
+    assert len(lim._names._keys["same"]) == 5
+    assert len(lim._addresses._keys["198.51.100.9"]) == 20
+    # keys whose last failure left the window are dropped as new failures come in
+    lim = LoginLimiter(clock=clock)
+    for i in range(50):
+        lim.attempt(f"name{i}", f"192.0.2.{i}")
+    assert lim.sizes() == (50, 50)
+    clock.now += 15 * 60
+    lim.attempt("late", "198.51.100.1")
+    assert lim.sizes() == (1, 1)
 
 
 def test_passwords_hashed_with_argon2(sample_path: Path) -> None:

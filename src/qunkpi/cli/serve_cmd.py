@@ -49,6 +49,17 @@ def register(app: typer.Typer) -> None:
                 ),
             ),
         ] = False,
+        trusted_proxy: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--trusted-proxy",
+                help=tr(
+                    "可信反向代理地址或网段，可多次； 只对来自它的请求采信 X-Forwarded-For 作为客户端地址（登录限速用）",
+                    "address or network of a reverse proxy (repeatable): only requests from it have their "
+                    "X-Forwarded-For believed as the client address (login rate limit)",
+                ),
+            ),
+        ] = None,
     ) -> None:
         import uvicorn
 
@@ -64,14 +75,18 @@ def register(app: typer.Typer) -> None:
                         f"note: no dashboard accounts yet; create one with `qunkpi user add --workspace {workspace} admin --role admin`",
                     )
                 )
-            web = create_app(workspace, secure_cookies=secure_cookies, warm=True)
+            web = create_app(
+                workspace, secure_cookies=secure_cookies, warm=True, trusted_proxies=trusted_proxy or ()
+            )
         console.print(
             tr(
                 f"看板：http://{host}:{port}/  （Ctrl+C 停止）",
                 f"dashboard: http://{host}:{port}/  (Ctrl+C to stop)",
             )
         )
-        uvicorn.run(web, host=host, port=port, log_level="warning")
+        # proxy_headers=False: uvicorn would otherwise take X-Forwarded-For from any 127.0.0.1 peer; the app
+        # decides itself, from --trusted-proxy (web/ratelimit.py)
+        uvicorn.run(web, host=host, port=port, log_level="warning", proxy_headers=False)
 
     user_app = typer.Typer(
         help=tr("看板账号：添加、列出、分配社群", "dashboard accounts: add, list, assign communities"),

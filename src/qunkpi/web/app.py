@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -16,20 +16,30 @@ from qunkpi.errors import QunkpiError
 from qunkpi.reports.data import ReportData
 from qunkpi.web.auth import Sessions, UserStore, session_secret
 from qunkpi.web.deps import AppState
+from qunkpi.web.ratelimit import parse_trusted_proxies
 from qunkpi.web.security import SecurityHeaders
 
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(workspace_path: str | Path, *, secure_cookies: bool = False, warm: bool = False) -> FastAPI:
+def create_app(
+    workspace_path: str | Path,
+    *,
+    secure_cookies: bool = False,
+    warm: bool = False,
+    trusted_proxies: Sequence[str] = (),
+) -> FastAPI:
     """Open the workspace read-only and build the app (pages under /, JSON API under /api/v1).
 
     ``warm``: compute the default period's overview in the background at start-up, so the first page is quick.
+    ``trusted_proxies``: addresses/networks of reverse proxies whose ``X-Forwarded-For`` names the client for the
+    login rate limit (web/ratelimit.py); none by default, so the header is ignored.
     """
     from qunkpi.web.routes import api, pages
     from qunkpi.workspace import Workspace
     from qunkpi.workspace.snapshot import Snapshots
 
+    proxies = parse_trusted_proxies(trusted_proxies)  # a bad value fails before anything is opened
     wp = Path(workspace_path)
     Workspace.open(wp, read_only=True)  # a clear error for a folder that is not a workspace
     # The dashboard reads a snapshot copy, never the live file, so imports run while it serves (snapshot.py).
@@ -63,6 +73,7 @@ def create_app(workspace_path: str | Path, *, secure_cookies: bool = False, warm
         users=UserStore(wp),
         sessions=Sessions(session_secret(wp)),
         secure_cookies=secure_cookies,
+        trusted_proxies=proxies,
     )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -18,6 +18,7 @@ from qunkpi.errors import PeriodError
 from qunkpi.i18n import tr
 from qunkpi.reports.data import ReportData, parse_period_arg
 from qunkpi.web.auth import Sessions, User, UserStore
+from qunkpi.web.ratelimit import IPNetwork, LoginLimiter
 
 SESSION_COOKIE = "qunkpi_session"
 LANG_COOKIE = "qunkpi_lang"
@@ -30,7 +31,8 @@ class AppState:
     users: UserStore
     sessions: Sessions
     secure_cookies: bool = False
-    failed_logins: dict[str, list[float]] = field(default_factory=dict)
+    login_limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    trusted_proxies: tuple[IPNetwork, ...] = ()  # peers whose X-Forwarded-For is believed (ratelimit.py)
 
 
 def get_state(request: Request) -> AppState:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -25,14 +24,12 @@ from qunkpi.web.deps import (
     lang_of,
     user_from_request,
 )
+from qunkpi.web.ratelimit import client_address
 from qunkpi.web.security import csrf_ok, new_csrf_token
 
 router = APIRouter(include_in_schema=False)
 TEMPLATES = Path(__file__).parent.parent / "templates"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
-
-LOGIN_WINDOW_S = 300
-LOGIN_MAX_FAILURES = 5
 
 
 def _safe_next(nxt: str | None) -> str:
@@ -114,12 +111,13 @@ def login(
                 "表单已过期，请刷新页面后重试", "the form expired; reload the page and try again", lang
             ),
         )
-    now = time.monotonic()
-    key = username.lower()
-    recent = [x for x in state.failed_logins.get(key, []) if now - x < LOGIN_WINDOW_S]
-    if len(recent) >= LOGIN_MAX_FAILURES:
-        state.failed_logins[key] = recent
-        return render(
+    # failures per user name and per client address (web/ratelimit.py); checked before the password, and the
+    # attempt counts as a failure until the password proves right
+    address = client_address(request, state.trusted_proxies)
+    wait_s = state.login_limiter.attempt(username, address)
+    if wait_s > 0:
+        minutes = -(-wait_s // 60)
+        limited = render(
             request,
             "login.html",
             None,
@@ -127,14 +125,17 @@ def login(
             {
                 "next": _safe_next(next),
                 "error": tr(
-                    "失败次数过多，请 5 分钟后再试", "too many failed attempts; try again in 5 minutes", lang
+                    f"登录失败次数过多，请 {minutes} 分钟后再试",
+                    f"too many failed logins; try again in {minutes} minute{'s' if minutes > 1 else ''}",
+                    lang,
                 ),
             },
             status=429,
         )
+        limited.headers["Retry-After"] = str(wait_s)
+        return limited
     user = state.users.authenticate(username, password)
     if user is None:
-        state.failed_logins[key] = [*recent, now]
         return render(
             request,
             "login.html",
@@ -143,7 +144,7 @@ def login(
             {"next": _safe_next(next), "error": tr("用户名或密码错误", "wrong user name or password", lang)},
             status=401,
         )
-    state.failed_logins.pop(key, None)
+    state.login_limiter.succeeded(username, address)
     resp = RedirectResponse(_safe_next(next), status_code=303)
     resp.set_cookie(
         SESSION_COOKIE,
