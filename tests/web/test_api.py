@@ -73,7 +73,7 @@ def test_wrong_password_then_rate_limit(anon: TestClient, sample_path) -> None: 
         data={"username": "ratelimited", "password": PASSWORD, "csrf_token": tok},
         follow_redirects=False,
     )
-    assert r.status_code == 429  # even the right password waits after 5 failures in 5 minutes
+    assert r.status_code == 429  # even the right password waits after 5 failures for a name within 15 minutes
 
 
 def test_session_cookie_flags_and_security_headers(app) -> None:  # type: ignore[no-untyped-def]
