@@ -3,7 +3,7 @@
     python bench/bench_classify.py --n 1000000                  # synthetic chat, 1 and 2 DuckDB threads
     python bench/bench_classify.py --workspace demo-workspace   # an existing workspace's messages
     python bench/bench_classify.py --n 1000000 --unique         # worst case: every text distinct
-    python bench/bench_classify.py --demo medium                # the demo generator's data (≈5M messages)
+    python bench/bench_classify.py --demo medium                # the demo data (≈5.4M messages): bench/data/medium
 
 Synthetic messages are composed from hand-written fragments with random slots (products, numbers,
 times, emoji), so most texts are distinct (the share is printed), with realistic proportions of
@@ -258,6 +258,10 @@ def load_workspace_messages(path: Path) -> pa.Table:
 
 
 def demo_folder(scale: str, tmp: Path) -> Path:
+    """``bench/data/<scale>`` when it has been generated (as for ``qunkpi bench``), else generate it into ``tmp``."""
+    shared = ROOT / "bench" / "data" / scale
+    if (shared / "messages.parquet").exists() and (shared / "members.csv").exists():
+        return shared
     from qunkpi.demo import generate
 
     out = tmp / f"demo_{scale}"
@@ -355,7 +359,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=1_000_000, help="synthetic messages (ignored with --workspace)")
     ap.add_argument("--workspace", type=Path, help="read messages from this workspace instead")
     ap.add_argument(
-        "--demo", choices=["tiny", "small", "medium", "large"], help="generate the demo data of this scale"
+        "--demo",
+        choices=["tiny", "small", "medium", "large"],
+        help="the demo data of this scale: bench/data/SCALE, or generated into a temporary folder if missing",
     )
     ap.add_argument("--unique", action="store_true", help="make every synthetic text distinct (worst case)")
     ap.add_argument("--threads", default="1,2", help="DuckDB thread counts to run, e.g. 1,2")
@@ -424,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
                 threads,
                 results,
             )
-        print("  classes:", {k[4:]: v for k, v in summary.items() if k.startswith("cls_")})  # type: ignore[union-attr]
+        print("  classes:", {k[4:]: v for k, v in summary.items() if k.startswith("cls_")})  # type: ignore[attr-defined]
         model = shipped_model()
         text_only = pa.compute.filter(redacted, pa.compute.is_valid(redacted))
         timed(

@@ -240,3 +240,52 @@ def test_ids_that_collide_under_duckdb_hash(cws: Workspace) -> None:
     lab = labels(ws)
     assert lab["m_soft02_00000001"][0] == "answer"
     assert lab["m_soft09_00000051"][0] == "chat"
+
+
+def test_flooding_and_coordination_window_edges(cws: Workspace) -> None:
+    """Windows by hand: inclusive at exactly W minutes, per sender and community, every copy of a burst only."""
+    ws = cws
+    for i, m in enumerate((0.0, 5.0, 10.0)):  # 3 copies in [0, 10] (inclusive) → all flooding
+        add(ws, f"a{i}", "u1", m, "今天好热")
+    add(ws, "a_c2", "u1", 2, "今天好热", cid="c2")  # another community: a group of its own (1 copy)
+    for i, m in enumerate((0, 5, 10 + 1 / 60)):  # the third copy 10 min 1 s after the first: 2 per window
+        add(ws, f"b{i}", "u2", m, "明天见面聊")
+    for i, m in enumerate((0, 6, 12, 18)):  # a steady stream, never 3 within 10 minutes
+        add(ws, f"c{i}", "kol", m, "冲冲冲一起冲")
+    for i, m in enumerate((0, 20, 25, 29)):  # the burst is 20–29: the copy at 0 stays
+        add(ws, f"d{i}", "u1", 100 + m, "天气不错出去走走")
+    for i in range(3):  # staff repeating themselves: staff, not spam
+        add(ws, f"s{i}", "s_flag", 200 + i, "天气不错出去走走")
+    # coordination: p1, p2, p3 (p1 twice) within minutes — 3 senders; p4 at 31 min makes 4 within [1, 31]
+    for i, (s, m) in enumerate((("p1", 0), ("p2", 1), ("p3", 2), ("p1", 3), ("p4", 31))):
+        add(ws, f"k{i}", s, 300 + m, "这家店的服务态度真的很好")
+    classify_workspace(ws)
+    lab = labels(ws)
+    assert [lab[f"a{i}"][:2] for i in range(3)] == [("spam", "flood:3x/10min")] * 3
+    assert lab["a_c2"][0] != "spam"
+    assert all(lab[f"b{i}"][0] != "spam" for i in range(3))
+    assert all(lab[f"c{i}"][0] != "spam" for i in range(4))
+    assert lab["d0"][0] != "spam" and [lab[f"d{i}"][0] for i in (1, 2, 3)] == ["spam"] * 3
+    assert [lab[f"s{i}"][0] for i in range(3)] == ["staff"] * 3
+    assert lab["k0"][0] != "spam"
+    assert [lab[f"k{i}"][:2] for i in (1, 2, 3, 4)] == [("spam", "coordinated:4senders/30min")] * 4
+
+
+def test_exact_text_join_gives_the_same_labels(cws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Texts join by their 64-bit hash only when it has no collision in scope; the string join is the fallback."""
+    import qunkpi.classify.engine as engine
+
+    ws = cws
+    add(ws, "q1", "u1", 0, "请问这个怎么退款")
+    add(ws, "a1", "u2", 1, "在订单页面点申请售后就行", reply_to="q1")
+    add(ws, "n1", "u1", 2, None, cid="c2", extra=json.dumps({"chars": 45}))
+    add(ws, "i1", "u2", 3, None, msg_type="image")
+    for i, m in enumerate((4, 6, 8)):
+        add(ws, f"f{i}", "u1", m, "大家快来看看")
+    classify_workspace(ws, full=True)
+    by_hash = labels(ws)
+    monkeypatch.setattr(engine, "TEXT_HASH_UNIQUE_SQL", "SELECT false")  # as if two texts collided
+    classify_workspace(ws, full=True)
+    assert labels(ws) == by_hash
+    assert by_hash["a1"][0] == "answer" and by_hash["n1"][0] == "share" and by_hash["i1"][0] == "share"
+    assert by_hash["f0"][:2] == ("spam", "flood:3x/10min")

@@ -119,6 +119,14 @@ def test_redact_array_matches_redact_and_keeps_nulls() -> None:
         redact_array(big, threads=2).to_pylist()
         == [None if v is None else redact(v) for v in values] * 40_000
     )
+    # mostly distinct texts (the sample does not repeat): the row-by-row prefilter path
+    distinct = [
+        None if v is None else f"{i % 7}号 {v}" if i % 2 else f"{v}，第{i}条"
+        for i, v in enumerate(values * 26_000)
+    ]
+    assert redact_array(pa.array(distinct)).to_pylist() == [
+        None if v is None else redact(v) for v in distinct
+    ]
 
 
 def test_idempotent() -> None:

@@ -6,15 +6,17 @@ Python step is the numpy sentiment model over the distinct texts that need it.
 
 Pipeline per batch of communities:
 
-1. ``_qk_m`` — the messages in scope, with ``tid = md5_number(text, msg_type)``.
-2. Text level (:mod:`qunkpi.classify.rules`) on each distinct ``tid`` once per run.
+1. ``_qk_tx`` — the distinct ``(msg_type, text)`` in scope with their counts; ``tid`` = MD5 of the pair.
+2. Text level (:mod:`qunkpi.classify.rules`) on each distinct ``tid`` once per run → ``_qk_tj``.
 3. Context: staff (SPEC §3: a staff spell in that community, the ``staff`` table, or
    ``settings.staff_ids``; members whose nickname in ``members.extra`` matches ``staff_names``),
    flooding (the same text ≥ ``flood_repeats`` times by one sender within
    ``flood_window_minutes``, every copy in the burst), coordinated posting (the same substance of
    ≥ ``coord_min_chars`` characters from ≥ ``coord_senders`` distinct non-staff senders within
-   ``coord_window_minutes``), answers (a reply to a message that is a member question).
-4. Insert into ``message_labels``.
+   ``coord_window_minutes``), answers (a reply to a message that is a member question). One narrow
+   pass (``_qk_c``) keeps the member messages that may flood, coordinate or be asked; 64-bit hashes
+   of the groups find the hot groups (a superset), whose rows are windowed exactly (``_qk_flag``).
+4. One ``INSERT … SELECT`` into ``message_labels``: messages ⋈ text labels ⋈ staff ⋈ flags ⋈ questions.
 
 Incremental by default: only messages with no label, a different ``rules_hash`` (lexicons,
 settings, model) or changed content (``input_hash``) are relabelled, together with the rest of
@@ -59,7 +61,7 @@ LABEL_COLUMNS_COMPRESSED = (
     "input_hash UBIGINT"
 )
 DIRTY_KEY = "labels_dirty"
-# must equal the input_hash computed in _prepare_sql (same arguments, same order)
+# must equal the input_hash computed in _insert_sql (same arguments, same order)
 INPUT_HASH = (
     "hash(md5_number(coalesce(m.msg_type, '') || chr(31) || coalesce(m.text, chr(0))), m.community_id, m.sender_id, m.sent_at, m.reply_to, "
     "coalesce(m.recalled, false), CASE WHEN m.text IS NULL THEN m.extra END)"
@@ -151,51 +153,56 @@ def _community_batches(
     return batches
 
 
-def _scope_view(con: duckdb.DuckDBPyConnection, join: str, extra_ids: str | None = None) -> None:
-    """(Re)define the view ``_qk_scope``: the messages to look at, with a ``write`` flag."""
-    base = f"SELECT m.*, s.write FROM messages m {join}"
+def _scope_view(con: duckdb.DuckDBPyConnection, join: str | None, extra_ids: str | None = None) -> None:
+    """(Re)define the view ``_qk_scope``: the messages to look at, with a ``write`` flag and ``_rid`` (the rowid).
+
+    ``join`` None: every message, all written.
+    """
+    if join is None:
+        base = "SELECT m.*, m.rowid AS _rid, true AS write FROM messages m"
+    else:
+        base = f"SELECT m.*, m.rowid AS _rid, s.write FROM messages m {join}"
     if extra_ids:
-        base += f" UNION ALL SELECT m.*, true AS write FROM messages m JOIN {extra_ids} x USING (message_id)"
+        base += f" UNION ALL SELECT m.*, m.rowid AS _rid, true AS write FROM messages m JOIN {extra_ids} x USING (message_id)"
     con.execute(f"CREATE OR REPLACE TEMP VIEW _qk_scope AS {base}")
 
 
-_X = "CASE WHEN m.extra IS NOT NULL AND json_valid(m.extra) THEN json_extract_string(m.extra, '$.{k}') END"
+# the text key: (msg_type, text) → a 128-bit MD5, computed once per distinct pair (also part of input_hash)
+TID = "md5_number(coalesce(msg_type, '') || chr(31) || coalesce(text, chr(0)))"
+# messages join their distinct text by DuckDB's 64-bit hash of (msg_type, text) when that hash has no
+# collision among the distinct texts in scope (checked every run; then it is an exact key), else by the strings
+TEXT_JOIN_HASH = "t.th = hash(m.msg_type, m.text)"
+TEXT_HASH_UNIQUE_SQL = "SELECT count(*) = count(DISTINCT th) FROM _qk_tj"
+TEXT_JOIN_EXACT = "t.msg_type IS NOT DISTINCT FROM m.msg_type AND t.text IS NOT DISTINCT FROM m.text"
+STAFF_JOIN = "LEFT JOIN _qk_staff st ON st.community_id = m.community_id AND st.sender_id = m.sender_id"
 TL_COLUMNS = "tid, cls_t, reason_t, chars, lex, ckey, tk, score, sentiment"
+_JSON_KEYS = "['$.chars', '$.text_cls', '$.text_reason', '$.sentiment_score']"
 
 
-def _prepare_sql() -> list[str]:
-    """One narrow pass over the messages in scope (integer keys, staff, input hash), then the text counts.
+def _distinct_texts(con: duckdb.DuckDBPyConnection) -> None:
+    """``_qk_tx``: every distinct (msg_type, text) in scope with its count and key ``tid``.
 
-    Texts are keyed by a 128-bit MD5 (DuckDB's 64-bit ``hash`` collides far too often on ids); ids join as strings.
+    Grouping on the strings themselves is exact; the MD5 is computed on the distinct pairs only.
     """
-    return [
-        """CREATE OR REPLACE TEMP TABLE _qk_m AS
-        SELECT m.message_id, m.community_id, m.sender_id, m.sent_at, m.msg_type, m.reply_to, m.recalled, m.write, m.tid,
-               coalesce(sp.why, sg.why) AS staff_why,
-               hash(m.tid, m.community_id, m.sender_id, m.sent_at, m.reply_to, m.recalled, m.extra) AS input_hash, m.extra
-        FROM (SELECT message_id, community_id, sender_id, sent_at, msg_type, reply_to,
-                     coalesce(recalled, false) AS recalled, write, md5_number(coalesce(msg_type, '') || chr(31) || coalesce(text, chr(0))) AS tid,
-                     CASE WHEN text IS NULL THEN extra END AS extra
-              FROM _qk_scope) m
-        LEFT JOIN _qk_staff_pair sp ON sp.community_id = m.community_id AND sp.member_id = m.sender_id
-        LEFT JOIN _qk_staff_global sg ON sg.sender_id = m.sender_id""",
-        "CREATE OR REPLACE TEMP TABLE _qk_cnt AS SELECT tid, count(*) AS n FROM _qk_m GROUP BY tid",
-    ]
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _qk_tx AS
+        SELECT msg_type, text, n, {TID} AS tid
+        FROM (SELECT msg_type, text, count(*) AS n FROM _qk_scope GROUP BY ALL)"""
+    )
 
 
 def _label_texts(con: duckdb.DuckDBPyConnection, rules: Rules) -> int:
     """Text-level labels for the distinct (text, msg_type) in scope not labelled earlier in this run."""
     new = _count(
         con,
-        "SELECT count(*) FROM _qk_cnt c WHERE NOT EXISTS (SELECT 1 FROM _qk_tl_all t WHERE t.tid = c.tid)",
+        "SELECT count(*) FROM _qk_tx c WHERE NOT EXISTS (SELECT 1 FROM _qk_tl_all t WHERE t.tid = c.tid)",
     )
     if not new:
         return 0
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _qk_src AS
-        SELECT tid, any_value(text) AS text, any_value(msg_type) AS msg_type
-        FROM (SELECT md5_number(coalesce(msg_type, '') || chr(31) || coalesce(text, chr(0))) AS tid, text, msg_type FROM _qk_scope) m
-        WHERE tid IN (SELECT tid FROM _qk_cnt c WHERE NOT EXISTS (SELECT 1 FROM _qk_tl_all t WHERE t.tid = c.tid))
+        SELECT tid, any_value(text) AS text, any_value(msg_type) AS msg_type FROM _qk_tx c
+        WHERE NOT EXISTS (SELECT 1 FROM _qk_tl_all t WHERE t.tid = c.tid)
         GROUP BY tid"""
     )
     scored = label_text_table(con, rules, "_qk_src", "_qk_tl_new")
@@ -204,95 +211,144 @@ def _label_texts(con: duckdb.DuckDBPyConnection, rules: Rules) -> int:
     return scored
 
 
-def _context_sql(rules: Rules, rules_hash: str, use_old: bool) -> list[str]:
+def _text_join_sql(rules: Rules) -> str:
+    """``_qk_tj``: the distinct texts with their labels, a small integer ``ti`` and the candidate flags.
+
+    ``fc``: the flooding key ``tk`` occurs ≥ R times in scope; ``cc``: the coordination key ``ckey``
+    occurs ≥ S times; ``q``: a question (not a system message) — a possible parent of an answer.
+    """
     p = rules.params
-    eff = ", ".join(sql_str(c) for c in EFFECTIVE)
-    ugc = ", ".join(sql_str(c) for c in UGC)
+    fr, cs = int(p.flood_repeats), int(p.coord_senders)
+    return f"""CREATE OR REPLACE TEMP TABLE _qk_tj AS
+    WITH t AS (SELECT x.msg_type, x.text, x.n, l.* FROM _qk_tx x JOIN _qk_tl_all l USING (tid))
+    SELECT CAST(row_number() OVER () AS INTEGER) AS ti, hash(msg_type, text) AS th, t.*,
+           coalesce(tk IN (SELECT tk FROM t WHERE tk IS NOT NULL GROUP BY tk HAVING sum(n) >= {fr}), false) AS fc,
+           coalesce(ckey IN (SELECT ckey FROM t WHERE ckey IS NOT NULL GROUP BY ckey HAVING sum(n) >= {cs}), false) AS cc,
+           coalesce(cls_t = 'question' AND msg_type <> 'system', false) AS q
+    FROM t"""
+
+
+def _staff_sql() -> str:
+    """``_qk_staff``: staff (community, sender) pairs in scope — a staff spell there, else staff anywhere."""
+    return """CREATE OR REPLACE TEMP TABLE _qk_staff AS
+    SELECT coalesce(p.community_id, g.community_id) AS community_id, coalesce(p.member_id, g.sender_id) AS sender_id,
+           coalesce(p.why, g.why) AS why
+    FROM _qk_staff_pair p
+    FULL OUTER JOIN (SELECT c.community_id, s.sender_id, s.why
+                     FROM (SELECT DISTINCT community_id FROM _qk_scope) c, _qk_staff_global s) g
+      ON g.community_id = p.community_id AND g.sender_id = p.member_id"""
+
+
+def _candidates_sql(text_join: str) -> str:
+    """One narrow pass: the member messages (not staff, not recalled) that may flood, coordinate or be asked.
+
+    ``hf``/``hc`` are 64-bit hashes of the flooding group (community, sender, tk) and the coordination group
+    (community, ckey). A hash may merge groups, never split one, so windows over ``hf``/``hc`` find a superset
+    of the bursts; the exact groups are windowed afterwards (:func:`_flags_sql`). ``qid``: the id of a question.
+    """
+    return f"""CREATE OR REPLACE TEMP TABLE _qk_c AS
+    SELECT m._rid AS rid, m.sent_at, t.ti,
+           CASE WHEN t.fc THEN hash(m.community_id, m.sender_id, t.tk) END AS hf,
+           CASE WHEN t.cc THEN hash(m.community_id, t.ckey) END AS hc,
+           CASE WHEN t.q THEN m.message_id END AS qid
+    FROM _qk_scope m JOIN _qk_tj t ON {text_join}
+    {STAFF_JOIN}
+    WHERE (t.fc OR t.cc OR t.q) AND NOT coalesce(m.recalled, false) AND st.why IS NULL"""
+
+
+def _hot_sql(key: str, n: int, minutes: int, out: str) -> str:
+    """Rows of ``_qk_c`` whose ``key`` partition has ≥ n rows within ``minutes`` (a superset of the bursts)."""
+    # one sort by (key, time): the (n-1)-th next row with the same key lies within the window
+    return f"""CREATE OR REPLACE TEMP TABLE {out} AS
+    SELECT rid, ti FROM _qk_c WHERE {key} IN (
+      SELECT DISTINCT {key} FROM (
+        SELECT {key}, sent_at, lead({key}, {n - 1}) OVER w AS k_n, lead(sent_at, {n - 1}) OVER w AS s_n
+        FROM _qk_c WHERE {key} IS NOT NULL WINDOW w AS (ORDER BY {key}, sent_at))
+      WHERE k_n = {key} AND s_n <= sent_at + INTERVAL {minutes} MINUTE)"""
+
+
+def _flags_sql(rules: Rules) -> list[str]:
+    """Flooding and coordinated posting, exactly, on the rows of the hot partitions (fetched by rowid)."""
+    p = rules.params
     fr, fw = int(p.flood_repeats), int(p.flood_window_minutes)
     cs, cwin = int(p.coord_senders), int(p.coord_window_minutes)
-    smin = int(p.share_min_chars)
-    old_join = "LEFT JOIN _qk_oldq oq ON oq.message_id = m.reply_to" if use_old else ""
-    old_q = "OR oq.message_id IS NOT NULL" if use_old else ""
-    x = _X
     return [
         # flooding: the same text (ignoring surrounding spaces and ! 。 . ~ …) ≥ R times by one sender
-        # within W minutes — every copy in the burst. Only texts seen ≥ R times in scope are candidates.
-        f"""CREATE OR REPLACE TEMP TABLE _qk_fcand AS
-        WITH t AS (SELECT t.tid, t.tk, c.n FROM _qk_tl_all t JOIN _qk_cnt c USING (tid) WHERE t.tk IS NOT NULL)
-        SELECT tid, tk FROM t WHERE tk IN (SELECT tk FROM t GROUP BY tk HAVING sum(n) >= {fr})""",
+        # within W minutes — every copy in the burst
         f"""CREATE OR REPLACE TEMP TABLE _qk_flood AS
         WITH r AS (
-          SELECT m.message_id, m.community_id, m.sender_id, c.tk, m.sent_at, hash(m.community_id, m.sender_id, c.tk) AS h,
-                 CAST(epoch(m.sent_at) // {fw * 60} AS BIGINT) AS b
-          FROM _qk_m m JOIN _qk_fcand c ON c.tid = m.tid WHERE NOT m.recalled),
-        -- cheap prefilter (a superset): R copies within W minutes lie in two consecutive W-minute buckets
-        -- of the same 64-bit hash key; the exact groups are then windowed below
-        gb AS (SELECT h, b, count(*) AS n FROM r GROUP BY ALL),
-        gq AS (SELECT g.h, g.b FROM gb g LEFT JOIN gb g2 ON g2.h = g.h AND g2.b = g.b + 1 WHERE g.n + coalesce(g2.n, 0) >= {fr}),
-        r2 AS (SELECT r.* FROM r SEMI JOIN (SELECT h, b FROM gq UNION SELECT h, b + 1 FROM gq) q USING (h, b)),
+          SELECT m.rowid AS rid, m.community_id, m.sender_id, t.tk, m.sent_at
+          FROM messages m JOIN _qk_hf h ON h.rid = m.rowid JOIN _qk_tj t ON t.ti = h.ti
+          WHERE m.rowid IN (SELECT rid FROM _qk_hf)),
         fwd AS (
-          SELECT r2.*, count(*) OVER (PARTITION BY community_id, sender_id, tk ORDER BY sent_at
+          SELECT r.*, count(*) OVER (PARTITION BY community_id, sender_id, tk ORDER BY sent_at
             RANGE BETWEEN CURRENT ROW AND INTERVAL {fw} MINUTE FOLLOWING) AS n_fwd
-          FROM r2)
-        SELECT message_id FROM (
-          SELECT message_id, max(CASE WHEN n_fwd >= {fr} THEN 1 ELSE 0 END) OVER (
+          FROM r)
+        SELECT rid FROM (
+          SELECT rid, max(CASE WHEN n_fwd >= {fr} THEN 1 ELSE 0 END) OVER (
             PARTITION BY community_id, sender_id, tk ORDER BY sent_at
             RANGE BETWEEN INTERVAL {fw} MINUTE PRECEDING AND CURRENT ROW) AS fl FROM fwd)
         WHERE fl = 1""",
         # coordinated posting: the same substance from ≥ S distinct non-staff senders within W minutes
-        f"""CREATE OR REPLACE TEMP TABLE _qk_ccand AS
-        WITH t AS (SELECT t.tid, t.ckey, c.n FROM _qk_tl_all t JOIN _qk_cnt c USING (tid) WHERE t.ckey IS NOT NULL)
-        SELECT tid, ckey FROM t WHERE ckey IN (SELECT ckey FROM t GROUP BY ckey HAVING sum(n) >= {cs})""",
         f"""CREATE OR REPLACE TEMP TABLE _qk_coord AS
         WITH r AS (
-          SELECT m.message_id, m.sender_id, m.community_id, c.ckey, m.sent_at, hash(m.community_id, c.ckey) AS h,
-                 CAST(epoch(m.sent_at) // {cwin * 60} AS BIGINT) AS b
-          FROM _qk_m m JOIN _qk_ccand c ON c.tid = m.tid
-          WHERE m.staff_why IS NULL AND NOT m.recalled),
-        -- prefilter (a superset): ≥ S messages of the same hash key in two consecutive W-minute buckets;
-        -- then ≥ S distinct senders exactly, then the windows
-        gb AS (SELECT h, b, count(*) AS n FROM r GROUP BY ALL),
-        gq AS (SELECT g.h, g.b FROM gb g LEFT JOIN gb g2 ON g2.h = g.h AND g2.b = g.b + 1 WHERE g.n + coalesce(g2.n, 0) >= {cs}),
-        r2 AS (SELECT r.* FROM r SEMI JOIN (SELECT h, b FROM gq UNION SELECT h, b + 1 FROM gq) q USING (h, b)),
+          SELECT m.rowid AS rid, m.community_id, m.sender_id, t.ckey, m.sent_at
+          FROM messages m JOIN _qk_hc h ON h.rid = m.rowid JOIN _qk_tj t ON t.ti = h.ti
+          WHERE m.rowid IN (SELECT rid FROM _qk_hc)),
         r3 AS (
-          SELECT r2.* FROM r2 SEMI JOIN (
-            SELECT community_id, ckey FROM r2 GROUP BY ALL HAVING count(DISTINCT sender_id) >= {cs}) g
+          SELECT r.* FROM r SEMI JOIN (
+            SELECT community_id, ckey FROM r GROUP BY ALL HAVING count(DISTINCT sender_id) >= {cs}) g
           USING (community_id, ckey)),
         fwd AS (
           SELECT r3.*, count(DISTINCT sender_id) OVER (PARTITION BY community_id, ckey ORDER BY sent_at
             RANGE BETWEEN CURRENT ROW AND INTERVAL {cwin} MINUTE FOLLOWING) AS n_fwd
           FROM r3)
-        SELECT message_id FROM (
-          SELECT message_id, max(CASE WHEN n_fwd >= {cs} THEN 1 ELSE 0 END) OVER (
+        SELECT rid FROM (
+          SELECT rid, max(CASE WHEN n_fwd >= {cs} THEN 1 ELSE 0 END) OVER (
             PARTITION BY community_id, ckey ORDER BY sent_at
             RANGE BETWEEN INTERVAL {cwin} MINUTE PRECEDING AND CURRENT ROW) AS fl FROM fwd)
         WHERE fl = 1""",
         f"""CREATE OR REPLACE TEMP TABLE _qk_flag AS
-        SELECT message_id, min(why) AS why FROM (
-          SELECT message_id, 'flood:{fr}x/{fw}min' AS why FROM _qk_flood
-          UNION ALL SELECT message_id, 'coordinated:{cs}senders/{cwin}min' AS why FROM _qk_coord) GROUP BY 1""",
-        # member questions that have replies (answers need their parent's class)
+        SELECT rid, min(why) AS why FROM (
+          SELECT rid, 'flood:{fr}x/{fw}min' AS why FROM _qk_flood
+          UNION ALL SELECT rid, 'coordinated:{cs}senders/{cwin}min' AS why FROM _qk_coord) GROUP BY 1""",
+        # member questions that have replies in scope (answers need their parent's class)
         """CREATE OR REPLACE TEMP TABLE _qk_qpar AS
-        SELECT DISTINCT m.message_id FROM _qk_m m
-        JOIN (SELECT DISTINCT reply_to FROM _qk_m WHERE reply_to IS NOT NULL) r ON r.reply_to = m.message_id
-        JOIN _qk_tl_all t ON t.tid = m.tid
-        WHERE t.cls_t = 'question' AND m.msg_type <> 'system' AND NOT m.recalled AND m.staff_why IS NULL
-          AND m.message_id NOT IN (SELECT message_id FROM _qk_flag)""",
-        f"""INSERT INTO {LABELS_TABLE}
+        SELECT DISTINCT qid AS message_id FROM _qk_c
+        WHERE qid IS NOT NULL AND qid IN (SELECT reply_to FROM _qk_scope WHERE reply_to IS NOT NULL)
+          AND rid NOT IN (SELECT rid FROM _qk_flag)""",
+    ]
+
+
+def _any_of(col: str, values: tuple[str, ...]) -> str:
+    """``col IN (values)`` as ORs: DuckDB plans a long IN list as a join, a cost on every message."""
+    return "(" + " OR ".join(f"{col} = {sql_str(v)}" for v in values) + ")"
+
+
+def _insert_sql(rules: Rules, rules_hash: str, use_old: bool, with_flags: bool, text_join: str) -> str:
+    p = rules.params
+    x_classes = ("spam", "filler", "question", "checkin", "share", "chat")
+    answerable = ("checkin", "share", "chat")
+    smin = int(p.share_min_chars)
+    old_join = "LEFT JOIN _qk_oldq oq ON oq.message_id = m.reply_to" if use_old else ""
+    old_q = "OR oq.message_id IS NOT NULL" if use_old else ""
+    flag_join = "LEFT JOIN _qk_flag f ON f.rid = m._rid" if with_flags else ""
+    flag = "f.why" if with_flags else "CAST(NULL AS VARCHAR)"
+    return f"""INSERT INTO {LABELS_TABLE}
         SELECT message_id, community_id, cls, reason, {Rules.sentiment_label_sql("score0")} AS sentiment,
-               round(score0, 4) AS sentiment_score, chars, cls IN ({eff}) AS is_effective, cls IN ({ugc}) AS is_ugc,
+               round(score0, 4) AS sentiment_score, chars, {_any_of("cls", EFFECTIVE)} AS is_effective, {_any_of("cls", UGC)} AS is_ugc,
                {sql_str(rules_hash)} AS rules_hash, input_hash
         FROM (
           SELECT *,
-            CASE WHEN cls0 IN ('checkin', 'share', 'chat') AND is_answer THEN 'answer' ELSE cls0 END AS cls,
-            CASE WHEN cls0 IN ('checkin', 'share', 'chat') AND is_answer THEN 'reply_to_question' ELSE reason0 END AS reason
+            CASE WHEN is_answer AND {_any_of("cls0", answerable)} THEN 'answer' ELSE cls0 END AS cls,
+            CASE WHEN is_answer AND {_any_of("cls0", answerable)} THEN 'reply_to_question' ELSE reason0 END AS reason
           FROM (
             SELECT message_id, community_id, input_hash, is_answer,
               coalesce(x_chars, chars_t) AS chars,
               CASE WHEN msg_type = 'system' OR recalled THEN 'system'
                    WHEN staff_why IS NOT NULL THEN 'staff'
                    WHEN cls_t = 'spam' OR flag IS NOT NULL THEN 'spam'
-                   WHEN x_cls IN ('spam', 'filler', 'question', 'checkin', 'share', 'chat') THEN x_cls
+                   WHEN {_any_of("x_cls", x_classes)} THEN x_cls
                    WHEN reason_t = 'no_text' AND x_chars >= {smin} THEN 'share'
                    ELSE cls_t END AS cls0,
               CASE WHEN msg_type = 'system' THEN 'type:system'
@@ -300,7 +356,7 @@ def _context_sql(rules: Rules, rules_hash: str, use_old: bool) -> list[str]:
                    WHEN staff_why IS NOT NULL THEN 'staff:' || staff_why
                    WHEN cls_t = 'spam' THEN reason_t
                    WHEN flag IS NOT NULL THEN flag
-                   WHEN x_cls IN ('spam', 'filler', 'question', 'checkin', 'share', 'chat')
+                   WHEN {_any_of("x_cls", x_classes)}
                      THEN 'extra:' || coalesce(x_reason, x_cls)
                    WHEN reason_t = 'no_text' AND x_chars >= {smin} THEN 'length>={smin}(extra.chars)'
                    ELSE reason_t END AS reason0,
@@ -310,18 +366,24 @@ def _context_sql(rules: Rules, rules_hash: str, use_old: bool) -> list[str]:
                      THEN CASE WHEN lex <= -2 THEN lex / (1.0 + abs(lex)) ELSE 0.0 END
                    ELSE score END AS score0
             FROM (
-              SELECT m.message_id, m.community_id, m.input_hash, m.msg_type, m.recalled, m.staff_why,
-                     t.cls_t, t.reason_t, t.chars AS chars_t, t.lex, t.score, f.why AS flag,
-                     (q.message_id IS NOT NULL {old_q}) AS is_answer,
-                     TRY_CAST({x.format(k="chars")} AS INTEGER) AS x_chars, {x.format(k="text_cls")} AS x_cls,
-                     {x.format(k="text_reason")} AS x_reason, TRY_CAST({x.format(k="sentiment_score")} AS DOUBLE) AS x_score
-              FROM _qk_m m
-              JOIN _qk_tl_all t ON t.tid = m.tid
-              LEFT JOIN _qk_flag f ON f.message_id = m.message_id
-              LEFT JOIN _qk_qpar q ON q.message_id = m.reply_to
-              {old_join}
-              WHERE m.write)))""",
-    ]
+              SELECT *, TRY_CAST(xs[1] AS INTEGER) AS x_chars, xs[2] AS x_cls, xs[3] AS x_reason,
+                     TRY_CAST(xs[4] AS DOUBLE) AS x_score
+              FROM (
+                SELECT m.message_id, m.community_id, m.msg_type, coalesce(m.recalled, false) AS recalled,
+                       st.why AS staff_why,
+                       hash(t.tid, m.community_id, m.sender_id, m.sent_at, m.reply_to, coalesce(m.recalled, false),
+                            CASE WHEN m.text IS NULL THEN m.extra END) AS input_hash,
+                       t.cls_t, t.reason_t, t.chars AS chars_t, t.lex, t.score, {flag} AS flag,
+                       (q.message_id IS NOT NULL {old_q}) AS is_answer,
+                       CASE WHEN m.text IS NULL AND m.extra IS NOT NULL AND json_valid(m.extra)
+                            THEN json_extract_string(m.extra, {_JSON_KEYS}) END AS xs
+                FROM _qk_scope m
+                JOIN _qk_tj t ON {text_join}
+                {STAFF_JOIN}
+                {flag_join}
+                LEFT JOIN _qk_qpar q ON q.message_id = m.reply_to
+                {old_join}
+                WHERE m.write))))"""
 
 
 def _run_batch(
@@ -331,23 +393,35 @@ def _run_batch(
     use_old: bool,
     step: Callable[[float], None] | None = None,
 ) -> tuple[int, int]:
-    for sql in _prepare_sql():
-        con.execute(sql)
-    if step:
-        step(0.2)
+    p = rules.params
+
+    def done(frac: float) -> None:
+        if step:
+            step(frac)
+
+    _distinct_texts(con)
+    done(0.1)
     scored = _label_texts(con, rules)
-    if step:
-        step(0.35)
+    con.execute(_text_join_sql(rules))
+    con.execute(_staff_sql())
+    unique = _count(con, TEXT_HASH_UNIQUE_SQL)
+    text_join = TEXT_JOIN_HASH if unique else TEXT_JOIN_EXACT
+    done(0.2)
+    con.execute(_candidates_sql(text_join))
+    con.execute(_hot_sql("hf", int(p.flood_repeats), int(p.flood_window_minutes), "_qk_hf"))
+    con.execute(_hot_sql("hc", int(p.coord_senders), int(p.coord_window_minutes), "_qk_hc"))
+    done(0.35)
+    for sql in _flags_sql(rules):
+        con.execute(sql)
+    done(0.4)
     if use_old:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _qk_oldq AS SELECT DISTINCT message_id FROM {LABELS_TABLE} WHERE cls = 'question'"
         )
-    sqls = _context_sql(rules, rules_hash, use_old)
-    for i, sql in enumerate(sqls):
-        con.execute(sql)
-        if step:
-            step(0.35 + 0.65 * (i + 1) / len(sqls))
-    n = _count(con, "SELECT count(*) FROM _qk_m WHERE write")
+    with_flags = _count(con, "SELECT count(*) FROM _qk_flag") > 0
+    row = con.execute(_insert_sql(rules, rules_hash, use_old, with_flags, text_join)).fetchone()
+    n = int(row[0]) if row else 0
+    done(1.0)
     return n, scored
 
 
@@ -355,14 +429,22 @@ def _drop_temps(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP VIEW IF EXISTS _qk_scope")
     for t in (
         "_qk_src",
+        "_qk_tx",
+        "_qk_tj",
+        "_qk_c",
+        "_qk_hf",
+        "_qk_hc",
         "_qk_flood",
         "_qk_coord",
+        "_qk_flag",
         "_qk_qpar",
+        "_qk_oldq",
         "_qk_tl_all",
         "_qk_batch",
         "_qk_stale",
         "_qk_days",
         "_qk_extra",
+        "_qk_staff",
         "_qk_staff_pair",
         "_qk_staff_global",
     ):
@@ -424,7 +506,9 @@ def classify_workspace(
             prev = None
             if compare and have:
                 prev = "_qk_prev_labels"
-                con.execute(f"CREATE OR REPLACE TEMP TABLE {prev} AS SELECT message_id, cls FROM {LABELS_TABLE}")
+                con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE {prev} AS SELECT message_id, cls FROM {LABELS_TABLE}"
+                )
             # a full run rewrites the table: dropping it is much cheaper than deleting millions of rows
             con.execute(f"DROP TABLE IF EXISTS {LABELS_TABLE}")
             ensure_labels_table(con)
@@ -432,7 +516,7 @@ def classify_workspace(
             batches = _community_batches(con, total)
             for batch in batches:
                 if len(batches) == 1:
-                    _scope_view(con, "CROSS JOIN (SELECT true AS write) s")
+                    _scope_view(con, None)
                 else:
                     con.execute(
                         "CREATE OR REPLACE TEMP TABLE _qk_batch AS SELECT unnest(?::VARCHAR[]) AS community_id, true AS write",
