@@ -29,6 +29,7 @@ class StepResult:
     seconds: float
     peak_rss_mb: float
     facts: dict[str, Any] = field(default_factory=dict)
+    cpu_seconds: float = 0.0  # user + system CPU of the step's process (all threads), from os.wait4
 
 
 def run_step(name: str, ws: Path, data: Path, months: list[str]) -> StepResult:
@@ -44,7 +45,9 @@ def run_step(name: str, ws: Path, data: Path, months: list[str]) -> StepResult:
     if proc.returncode != 0:
         raise RuntimeError(f"bench step {name} failed ({proc.returncode}):\n{stderr[-3000:]}")
     facts = json.loads(stdout.strip().splitlines()[-1])
-    return StepResult(name, float(facts.pop("seconds")), usage.ru_maxrss / 1024, facts)
+    return StepResult(
+        name, float(facts.pop("seconds")), usage.ru_maxrss / 1024, facts, usage.ru_utime + usage.ru_stime
+    )
 
 
 def compare(a: list[Any], b: list[Any], rel: float = 1e-9) -> tuple[int, list[Any]]:
@@ -80,6 +83,13 @@ def machine() -> str:
     return f"{os.cpu_count()} cores{mem}, {platform.system()} {platform.machine()}, Python {platform.python_version()}"
 
 
+def _loadavg() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
 def run_bench(
     scale: str,
     data: Path,
@@ -87,17 +97,28 @@ def run_bench(
     months: list[str],
     baseline: bool = True,
     progress: Callable[[str], None] | None = None,
+    steps: list[str] | None = None,
 ) -> dict[str, Any]:
+    """Run the pipeline steps (``steps``: a prefix-ordered subset of PIPELINE, default all) and the baselines."""
     say = progress or (lambda _m: None)
     results: dict[str, StepResult] = {}
-    for name in PIPELINE:
+    for name in steps or PIPELINE:
         say(name)
         results[name] = run_step(name, ws, data, months)
     report: dict[str, Any] = {
         "scale": scale,
         "machine": machine(),
+        "load_average": _loadavg(),
         "months": months,
-        "steps": {k: {"seconds": round(v.seconds, 3), "peak_rss_mb": round(v.peak_rss_mb, 1)} for k, v in results.items()},
+        "steps": {
+            k: {
+                "seconds": round(v.seconds, 3),
+                "cpu_seconds": round(v.cpu_seconds, 2),
+                "peak_rss_mb": round(v.peak_rss_mb, 1),
+                **({"messages": v.facts["messages"]} if "messages" in v.facts else {}),
+            }
+            for k, v in results.items()
+        },
         "end_to_end_seconds": round(sum(v.seconds for v in results.values()), 2),
     }
     if baseline:
@@ -142,12 +163,14 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [
         f"### `qunkpi bench --scale {report['scale']}` — {report['machine']}",
         "",
-        "| step | seconds | peak RSS (MiB) |",
-        "|---|---:|---:|",
+        f"Load average at the end: {report.get('load_average')}",
+        "",
+        "| step | seconds | CPU seconds | peak RSS (MiB) |",
+        "|---|---:|---:|---:|",
     ]
     for k, v in report["steps"].items():
-        lines.append(f"| {k} | {v['seconds']:.2f} | {v['peak_rss_mb']:.0f} |")
-    lines.append(f"| **end to end** | **{report['end_to_end_seconds']:.2f}** | |")
+        lines.append(f"| {k} | {v['seconds']:.2f} | {v.get('cpu_seconds', 0):.1f} | {v['peak_rss_mb']:.0f} |")
+    lines.append(f"| **end to end** | **{report['end_to_end_seconds']:.2f}** | | |")
     if "pandas" in report:
         p = report["pandas"]
         lines += ["", f"Metric step vs the pandas baseline ({len(report['months'])} monthly periods, 18 metrics): qunkpi "

@@ -25,7 +25,14 @@ SQL_METRICS = ["engaged_rate", "silent_ratio", "response_30m_rate"]
 def _ws(path: Path, read_only: bool = False):  # type: ignore[no-untyped-def]
     from qunkpi.workspace import Workspace
 
-    return Workspace.open(path, read_only=read_only)
+    ws = Workspace.open(path, read_only=read_only)
+    _quiet(ws)
+    return ws
+
+
+def _quiet(ws) -> None:  # type: ignore[no-untyped-def]
+    """No DuckDB progress bar: a step's output is one JSON line (and the bar costs time on long queries)."""
+    ws.con.execute("SET enable_progress_bar = false")
 
 
 def step_import(ws_path: Path, data: Path, months: list[str]) -> dict[str, Any]:
@@ -35,11 +42,16 @@ def step_import(ws_path: Path, data: Path, months: list[str]) -> dict[str, Any]:
     if ws_path.exists():
         shutil.rmtree(ws_path)
     ws = Workspace.init(ws_path)
+    _quiet(ws)
     t = time.perf_counter()
     rep = import_path(ws, data)
     sec = time.perf_counter() - t
     ws.close()
-    return {"seconds": sec, "rows": sum(r.rows_read for r in rep.tables)}
+    return {
+        "seconds": sec,
+        "rows": sum(r.rows_read for r in rep.tables),
+        "messages": sum(r.rows_read for r in rep.tables if r.table == "messages"),
+    }
 
 
 def step_classify(ws_path: Path, data: Path, months: list[str]) -> dict[str, Any]:

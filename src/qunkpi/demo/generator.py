@@ -257,7 +257,7 @@ def generate(
 ) -> dict[str, int]:
     """Write the canonical data set into out_dir (one file per table) and return row counts per table.
 
-    ``scale``: "tiny" (~5k messages, for tests), "small" (~100k), "medium" (~5M), "large" (~20M).
+    ``scale``: "tiny" (~5k messages, for tests), "small" (~100k), "1m" (~1M), "medium" (~5M), "large" (~20M).
     The data covers the twelve months up to ``end_month`` (YYYY-MM, default: the last complete month).
     Deterministic for (seed, end_month, scale).
     """

@@ -16,6 +16,7 @@ class Scale:
 SCALES: dict[str, Scale] = {
     "tiny": Scale(copies=1, member_mult=0.3, rate_mult=0.1, staff_mult=0.1),
     "small": Scale(copies=1, member_mult=1.0, rate_mult=1.07, staff_mult=1.0),
+    "1m": Scale(copies=3, member_mult=1.5, rate_mult=2.8, staff_mult=1.6),  # ≈1M messages: the bench's scale curve
     "medium": Scale(copies=10, member_mult=1.8, rate_mult=3.9, staff_mult=2.0),
     "large": Scale(copies=24, member_mult=2.4, rate_mult=5.0, staff_mult=2.5),
 }

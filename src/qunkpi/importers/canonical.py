@@ -1,13 +1,16 @@
 """Validate and store canonical tables (SPEC §2): all problems at once, one transaction per file, idempotent.
 
-The pipeline for one source (a file, or an Arrow table a format converter produced):
+The pipeline for one source (a file, or an Arrow table a format converter produced), never holding a large file
+in Python memory:
 
-1. register it in DuckDB with a ``__row`` column (the row number a user sees in the file);
-2. validate every column in bulk SQL (missing columns, nulls, types, enums, ranges, duplicate keys) and collect
-   up to ``MAX_PROBLEMS`` problems naming file, row and column;
-3. build a typed staging table (timestamps converted to naive local time of the workspace), pseudonymise person
-   ids with the workspace key and redact PII from free text;
-4. in one transaction: delete the stored rows with the same keys, insert the staged rows, write the import log.
+1. make it a DuckDB relation with a ``__row`` column (the row number a user sees in the file): Parquet is scanned
+   in place (``file_row_number``), CSV/TSV loaded into a temporary table, other sources registered as Arrow;
+2. validate every column in one aggregate query over a typed projection of it (missing columns, nulls, types,
+   enums, ranges, duplicate keys) and collect up to ``MAX_PROBLEMS`` problems naming file, row and column;
+3. build lookup tables from distinct values: person id → pseudonym (HMAC with the workspace key), free text the
+   PII prefilter flags → redacted text;
+4. in one transaction per source: delete the stored rows with the same keys, insert the typed, pseudonymised and
+   redacted rows in source order (``INSERT ... SELECT`` per chunk of row groups), write the import log.
 
 Nothing is written unless every source validated.
 """
@@ -24,14 +27,18 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from qunkpi.errors import Problem, QunkpiError, ValidationFailed
 from qunkpi.i18n import tr
-from qunkpi.importers.readers import ROW_COL, file_kind, read_file, table_name_for
+from qunkpi.importers.readers import ROW_COL, ReadResult, file_kind, open_file, table_name_for, unreadable
 from qunkpi.workspace.schema import DUCKDB_TYPE, EXTRA_COLUMN, TABLE_ORDER, TABLES, ColType, Column, Table
 from qunkpi.workspace.workspace import Workspace, first
 
 MAX_PROBLEMS = 200
+ORD_COL = "__ord"  # a source's row order (rows are stored in it)
+CHUNK_ROWS = 2_000_000  # rows per INSERT when storing a file: bounds the memory of the ordered write; two 1M-row
+# row groups per INSERT keep both DuckDB threads busy (a Parquet row group is scanned by one thread)
 TRUE_WORDS = ("true", "t", "1", "yes", "y", "是", "对", "true.")
 FALSE_WORDS = ("false", "f", "0", "no", "n", "否", "不是")
 MIN_TS = "2000-01-01"
@@ -133,8 +140,32 @@ def discover(path: Path, table: str | None = None) -> list[Source]:
     return sources
 
 
+@dataclass
+class _Plan:
+    """A validated source, ready to store: the SQL of its typed rows and the lookup tables built for it."""
+
+    table: Table
+    typed: str  # SELECT of "__row", the typed columns (c), raw values (r__c) and "__extra" over the source
+    present: set[str]  # canonical columns the source has
+    rows: int
+    person_maps: dict[str, str] = field(default_factory=dict)  # column -> temp table (raw, pid)
+    text_maps: dict[str, str] = field(default_factory=dict)  # column -> temp table (orig, red): changed texts only
+    path: Path | None = None  # a file the plan reads again when storing: it must still have this sha256
+    sha256: str = ""
+    # ranges of "__ord" (inclusive) stored one INSERT each, in order; None = all rows in one INSERT
+    chunks: list[tuple[int, int]] | None = None
+    no_text: str | None = None  # temp table (t, ty, s): summaries of no-consent texts, built at write time
+
+
 class Loader:
-    """Validates and loads a batch of sources into one workspace."""
+    """Validates and loads a batch of sources into one workspace.
+
+    A source is never copied into Python memory when DuckDB can read it: Parquet files are scanned in place
+    (twice: once to validate, once to store, streamed in row groups), CSV/TSV files are loaded once into a
+    temporary table. Validation is one aggregate query per source; pseudonymisation and PII redaction are
+    lookup tables built from the *distinct* values (person ids; texts the RE2 prefilter flags), joined into a
+    single ``INSERT ... SELECT`` per source at write time.
+    """
 
     def __init__(self, ws: Workspace, progress: Callable[[str], None] | None = None) -> None:
         self.ws = ws
@@ -142,7 +173,9 @@ class Loader:
         self.progress = progress or (lambda _msg: None)
         # Conversions name the workspace zone explicitly: never depend on the session TimeZone (Ibis sets UTC).
         self.tz = ws.settings.timezone
-        self._staged_communities: list[str] = []
+        self._plans: dict[str, _Plan] = {}
+        self._temp: list[str] = []  # temporary tables to drop at the end
+        self._views: list[str] = []  # registered Arrow tables to unregister at the end
         self._n = 0
 
     # -- public ------------------------------------------------------------------------------------
@@ -178,55 +211,82 @@ class Loader:
             if service_messages is not None and service_messages.num_rows:
                 self._store_service(service_messages, report)
         finally:
-            for _src, stg, _rep in staged:
-                self.con.execute(f'DROP TABLE IF EXISTS "{stg}"')
+            self._cleanup()
         return report
 
+    def _cleanup(self) -> None:
+        for view in self._views:
+            self.con.unregister(view)
+        for t in self._temp:
+            self.con.execute(f'DROP TABLE IF EXISTS "{t}"')
+        self._views.clear()
+        self._temp.clear()
+        self._plans.clear()
+
     # -- staging -----------------------------------------------------------------------------------
-    def _read(self, src: Source) -> pa.Table | None:
+    def _register(self, t: pa.Table) -> str:
+        """An Arrow source as a relation; ``__ord`` keeps its row order (a converter's ``__row`` may not)."""
+        if ROW_COL not in t.column_names:
+            t = t.append_column(ROW_COL, pa.array(range(1, t.num_rows + 1), pa.int64()))
+        t = t.append_column(ORD_COL, pa.array(range(t.num_rows), pa.int64()))
+        view = f"__src_{self._n}"
+        self.con.register(view, t)
+        self._views.append(view)
+        return f'SELECT * FROM "{view}"'
+
+    def _read(self, src: Source) -> tuple[str | None, ReadResult | None]:
+        """The source as a relation (SQL with ``__row``), and how it was read (None for Arrow sources)."""
+        self._n += 1
         if src.data is not None:
-            t = src.data
-            if ROW_COL not in t.column_names:
-                t = t.append_column(ROW_COL, pa.array(range(1, t.num_rows + 1), pa.int64()))
-            return t
+            return self._register(src.data), None
         assert src.path is not None
         src.sha256 = sha256_file(src.path)
-        res = read_file(src.path, self.con)
+        res = open_file(src.path, self.con, f"__src_{self._n}")
+        self._temp.extend(res.temp_tables)
         src.encoding = res.encoding
         src.problems.extend(res.problems)
-        return res.table
+        if res.relation is not None:
+            return res.relation, res
+        if res.table is None:
+            return None, None
+        return self._register(res.table), None
 
     def _stage(self, src: Source) -> tuple[str | None, TableReport | None, list[Problem], int]:
-        data = self._read(src)
-        if data is None:
+        """Validate one source; when it is valid, build its lookup tables and keep its plan (``stg`` names it)."""
+        relation, how = self._read(src)
+        if relation is None:
             return None, None, src.problems, len(src.problems)
         table = TABLES[src.table]
-        missing = self._missing_columns(src, table, set(data.column_names))
-        if missing:
-            return None, None, src.problems + missing, len(src.problems) + len(missing)
-        self._n += 1
-        view, typed, stg = f"__src_{self._n}", f"__typed_{self._n}", f"__stg_{self._n}"
-        self.con.register(view, data)
         try:
             source_types = {
-                r[0]: str(r[1]).upper() for r in self.con.execute(f'DESCRIBE "{view}"').fetchall()
+                r[0]: str(r[1]).upper() for r in self.con.execute(f"DESCRIBE {relation}").fetchall()
             }
-            self._typed_pass(table, view, source_types, typed)
-        finally:
-            self.con.unregister(view)
-        try:
-            problems, total, other = self._check(src, table, typed, source_types)
+            missing = self._missing_columns(src, table, set(source_types))
+            if missing:
+                return None, None, src.problems + missing, len(src.problems) + len(missing)
+            typed = self._typed_sql(table, relation, source_types)
+            problems, total, other, rows = self._check(src, table, typed, source_types)
             if problems:
                 return None, None, src.problems + problems, total + len(src.problems)
-            self._build_staging(table, typed, set(source_types), stg)
-            if table.name == "communities":
-                self._staged_communities.append(stg)
-        finally:
-            self.con.execute(f'DROP TABLE IF EXISTS "{typed}"')
+            plan = _Plan(table, typed, {c.name for c in table.columns if c.name in source_types}, rows)
+            if how is not None and how.rereads_file and src.path is not None:
+                plan.path, plan.sha256 = src.path, src.sha256
+            if how is not None and how.blocks is not None:  # Parquet: row groups, rows from 1
+                plan.chunks = _chunks(how.blocks, 1)
+            elif how is not None:  # CSV/TSV in a temporary table: rows from 2 (the header is row 1)
+                plan.chunks = _chunks([CHUNK_ROWS] * (rows // CHUNK_ROWS) + [rows % CHUNK_ROWS], 2)
+            self._build_maps(plan)
+        except duckdb.Error as e:
+            if src.path is None:
+                raise
+            # A damaged Parquet page shows only when DuckDB reads it: the file's problem, never a crash.
+            return None, None, [*src.problems, unreadable(src.name, e)], len(src.problems) + 1
+        stg = f"__plan_{self._n}"
+        self._plans[stg] = plan
         rep = TableReport(
             file=src.name,
             table=src.table,
-            rows_read=data.num_rows,
+            rows_read=rows,
             open_enum_other=other,
             encoding=src.encoding,
         )
@@ -252,10 +312,10 @@ class Loader:
             if c.name not in cols and c.required
         ]
 
-    def _typed_pass(self, table: Table, view: str, source_types: dict[str, str], typed: str) -> None:
-        """One scan of the source: every canonical column converted (``"c"``), the raw value kept beside it
-        (``"r__c"``) where a conversion can fail, and extra columns folded into JSON."""
-        exprs = [f'"{ROW_COL}"']
+    def _typed_sql(self, table: Table, relation: str, source_types: dict[str, str]) -> str:
+        """One projection of the source: every canonical column converted (``"c"``), the raw value kept beside
+        it (``"r__c"``) where a conversion can fail, and extra columns folded into JSON."""
+        exprs = [f'"{ROW_COL}"', f'"{ORD_COL}"' if ORD_COL in source_types else f'"{ROW_COL}" AS "{ORD_COL}"']
         for c in table.columns:
             if c.name not in source_types:
                 continue
@@ -263,17 +323,17 @@ class Loader:
             exprs.append(f"{_typed_expr(c, f'{_q(c.name)}', src_type, self.tz)} AS {_q(c.name)}")
             if _can_fail(c, src_type):
                 exprs.append(f"{_q(c.name)} AS {_q('r__' + c.name)}")
-        extras = [n for n in source_types if n not in table.column_names and n != ROW_COL]
+        extras = [n for n in source_types if n not in table.column_names and n not in (ROW_COL, ORD_COL)]
         if extras:
             pairs = ", ".join(f"'{_sql_str(n)}', CAST({_q(n)} AS VARCHAR)" for n in extras)
             exprs.append(f'CAST(json_object({pairs}) AS VARCHAR) AS "__extra"')
         else:
             exprs.append('CAST(NULL AS VARCHAR) AS "__extra"')
-        self.con.execute(f'CREATE TEMP TABLE "{typed}" AS SELECT {", ".join(exprs)} FROM "{view}"')
+        return f'SELECT {", ".join(exprs)} FROM ({relation})'
 
     def _check(
         self, src: Source, table: Table, typed: str, source_types: dict[str, str]
-    ) -> tuple[list[Problem], int, int]:
+    ) -> tuple[list[Problem], int, int, int]:
         """Every rule as one ``count_if`` in a single aggregate query; rows are fetched only for failing rules."""
         checks: list[tuple[str, str, str, str]] = []  # shown column, failing condition, message, hint
         for c in table.columns:
@@ -373,8 +433,27 @@ class Loader:
             f"count_if({_q(c.name)} IS NOT NULL AND {_q(c.name)} NOT IN ({', '.join(repr(v) for v in c.enum or ())}))"
             for c in open_enums
         ]
+        n_rules = len(aggs)
+        # The key's distinct count (one-column keys; NULLs form one group, as in GROUP BY): fewer groups than
+        # rows means duplicates, and the rows are looked up only then.
+        one_key = table.key[0] if len(table.key) == 1 and table.key[0] in source_types else None
+        if one_key:
+            aggs.append(f"count(DISTINCT {_q(one_key)}) + (count_if({_q(one_key)} IS NULL) > 0)::BIGINT")
+        # Every column is read once in validation, so that a damaged file fails here, not the write: columns no rule
+        # reads are counted (person ids and free text are read whole when their lookup tables are built).
+        checked = {name for name, *_ in checks} | {c.name for c in open_enums} | set(FREE_TEXT.get(table.name, ()))
+        if self.ws.pseudonymizer.enabled:
+            checked |= {c.name for c in table.columns if c.person}
+        aggs += [
+            f"count({_q(n)})"
+            for n in [*source_types, "__extra"]
+            if n not in checked and (n in table.column_names or n == "__extra")
+        ]
         # count_if over an empty file is NULL, not 0
-        counts = [int(x or 0) for x in first(self.con.execute(f'SELECT {", ".join(aggs) or "0"} FROM "{typed}"')) or []]
+        row = first(self.con.execute(f'SELECT count(*), {", ".join(aggs) or "0"} FROM ({typed}) t'))
+        n_rows = int(row[0]) if row else 0
+        counts = [int(x or 0) for x in (row[1 : 1 + n_rules] if row else [])]
+        groups = int(row[1 + n_rules] or 0) if row and one_key else None
         other = int(sum(counts[len(checks) :])) if open_enums else 0
         problems: list[Problem] = []
         total = 0
@@ -387,15 +466,15 @@ class Loader:
                 continue
             shown_col = _q("r__" + name) if f'"r__{name}"' in cond else _q(name)
             for r, val in self.con.execute(
-                f'SELECT "{ROW_COL}", CAST({shown_col} AS VARCHAR) FROM "{typed}" WHERE {cond} ORDER BY "{ROW_COL}" LIMIT {room}'
+                f'SELECT "{ROW_COL}", CAST({shown_col} AS VARCHAR) FROM ({typed}) t WHERE {cond} ORDER BY "{ROW_COL}" LIMIT {room}'
             ).fetchall():
                 shown = "" if val is None else f" (got {str(val)[:60]!r})"
                 problems.append(Problem(src.name, int(r), name, msg + shown, hint))
         # Duplicate keys inside the file (only meaningful once the key columns are valid).
-        if not problems and all(k in source_types for k in table.key):
+        if not problems and all(k in source_types for k in table.key) and self._has_duplicates(table, typed, groups, n_rows):
             keys = ", ".join(_q(k) for k in table.key)
             for rows, n in self.con.execute(
-                f'SELECT list("{ROW_COL}" ORDER BY "{ROW_COL}"), count(*) OVER () FROM "{typed}" GROUP BY {keys} '
+                f'SELECT list("{ROW_COL}" ORDER BY "{ROW_COL}"), count(*) OVER () FROM ({typed}) t GROUP BY {keys} '
                 f'HAVING count(*) > 1 ORDER BY min("{ROW_COL}") LIMIT {MAX_PROBLEMS}'
             ).fetchall():
                 total = int(n)
@@ -408,128 +487,207 @@ class Loader:
                         tr("删除或合并重复的行", "remove or merge the duplicate rows"),
                     )
                 )
-        return problems, total, other
+        return problems, total, other, n_rows
 
-    def _build_staging(self, table: Table, typed: str, present: set[str], stg: str) -> None:
-        exprs = []
+    def _has_duplicates(self, table: Table, typed: str, groups: int | None, n_rows: int) -> bool:
+        if groups is not None:
+            return groups < n_rows
+        keys = ", ".join(_q(k) for k in table.key)
+        return bool(self.con.execute(f"SELECT 1 FROM ({typed}) t GROUP BY {keys} HAVING count(*) > 1 LIMIT 1").fetchall())
+
+    def _temp_table(self, data: pa.Table) -> str:
+        """Copy an Arrow table into a DuckDB temporary table (dropped when the load ends)."""
+        self._n += 1
+        name, view = f"__map_{self._n}", f"__map_{self._n}_v"
+        self.con.register(view, data)
+        try:
+            self.con.execute(f'CREATE TEMP TABLE "{name}" AS SELECT * FROM "{view}"')
+        finally:
+            self.con.unregister(view)
+        self._temp.append(name)
+        return name
+
+    def _build_maps(self, plan: _Plan) -> None:
+        """Pseudonyms for the distinct person ids; redacted texts for the distinct texts the PII prefilter flags.
+
+        Python sees each distinct id and each candidate text once, never a row; the maps are joined in at write.
+        """
+        from qunkpi.classify.pii import PREFILTER, redact_array
+
+        table = plan.table
+        pseudo = self.ws.pseudonymizer
+        if pseudo.enabled:
+            for c in table.columns:
+                if not c.person or c.name not in plan.present:
+                    continue
+                col = _q(c.name)
+                raw = self.con.execute(
+                    f"SELECT DISTINCT {col} FROM ({plan.typed}) t WHERE {col} IS NOT NULL"
+                ).to_arrow_table().column(0)
+                if len(raw):
+                    plan.person_maps[c.name] = self._temp_table(pa.table({"raw": raw, "pid": pseudo.array(raw)}))
+        for name in FREE_TEXT.get(table.name, ()):
+            if name not in plan.present:
+                continue
+            col = _q(name)
+            # The same RE2 prefilter redact_array applies (which applies it again, so the result is its result).
+            cand = self.con.execute(
+                f"SELECT DISTINCT {col} FROM ({plan.typed}) t WHERE regexp_matches({col}, '{_sql_str(PREFILTER)}')"
+            ).to_arrow_table().column(0).combine_chunks()
+            if not len(cand):
+                continue
+            red = redact_array(cand)
+            changed = pc.not_equal(cand, red)
+            if pc.any(changed).as_py():
+                plan.text_maps[name] = self._temp_table(
+                    pa.table({"orig": cand.filter(changed), "red": red.filter(changed)})
+                )
+
+    def _stored_sql(self, plan: _Plan, keys_only: bool = False, where: str = "") -> str:
+        """The rows as they will be stored: canonical columns (absent ones defaulted, open enums folded into
+        "other", person ids pseudonymised, free text redacted), ``extra`` and the source order ``__ord``."""
+        table = plan.table
+        exprs: list[str] = []
+        joins: list[str] = []
         for c in table.columns:
-            col = _q(c.name)
-            if c.name in present:
+            if keys_only and c.name not in table.key:
+                continue
+            col = f"t.{_q(c.name)}"
+            if c.name in plan.present:
                 e = col
                 if c.enum and c.open_enum:
                     vals = ", ".join(f"'{v}'" for v in c.enum)
                     e = f"CASE WHEN {col} IS NULL OR {col} IN ({vals}) THEN {col} ELSE 'other' END"
+                if c.name in plan.person_maps:
+                    alias = f"j{len(joins)}"
+                    joins.append(f'LEFT JOIN "{plan.person_maps[c.name]}" {alias} ON {col} = {alias}.raw')
+                    e = f"{alias}.pid"
+                if c.name in plan.text_maps:
+                    alias = f"j{len(joins)}"
+                    joins.append(f'LEFT JOIN "{plan.text_maps[c.name]}" {alias} ON {col} = {alias}.orig')
+                    e = f"coalesce({alias}.red, {col})"
             elif c.default is not None:
                 e = _literal(c)
             else:
                 e = f"CAST(NULL AS {DUCKDB_TYPE[c.type]})"
-            exprs.append(f"{e} AS {col}")
-        exprs.append(f'"__extra" AS "{EXTRA_COLUMN}"')
-        self.con.execute(f'CREATE TEMP TABLE "{stg}" AS SELECT {", ".join(exprs)} FROM "{typed}"')
-        self._pseudonymise(table, stg)
-        self._protect_text(table, stg)
+            exprs.append(f"{e} AS {_q(c.name)}")
+        if not keys_only:
+            exprs.append(f't."__extra" AS "{EXTRA_COLUMN}"')
+            exprs.append(f't."{ORD_COL}"')
+        return f"SELECT {', '.join(exprs)} FROM ({plan.typed}) t {' '.join(joins)} {where}"
 
-    def _pseudonymise(self, table: Table, stg: str) -> None:
-        pseudo = self.ws.pseudonymizer
-        if not pseudo.enabled:
+    def _rows_sql(self, plan: _Plan, where: str = "") -> str:
+        """:meth:`_stored_sql`, and for messages of communities without archive consent (SPEC §9 / issue 3) no
+        text: its class, sentiment and length instead, computed now from the redacted text into ``extra``."""
+        stored = self._stored_sql(plan, where=where)
+        if plan.no_text is None:
+            return stored
+        ids = ", ".join(f"'{_sql_str(c)}'" for c in sorted(self._no_consent_ids()))
+        flagged = f'SELECT *, CASE WHEN community_id IN ({ids}) THEN "text" END AS __nc_text FROM ({stored}) s'
+        extra = f'f."{EXTRA_COLUMN}"'
+        cols = [
+            'CASE WHEN n.s IS NULL THEN f."text" END AS "text"' if c == "text" else f"f.{_q(c)}"
+            for c in plan.table.column_names
+        ]
+        cols.append(
+            f"CASE WHEN n.s IS NULL THEN {extra} ELSE CAST(json_merge_patch(json_merge_patch("
+            f"coalesce({extra}, '{{}}'), n.s), '{{\"consent\": false}}') AS VARCHAR) END AS \"{EXTRA_COLUMN}\""
+        )
+        cols.append(f'f."{ORD_COL}"')
+        return (
+            f'SELECT {", ".join(cols)} FROM ({flagged}) f LEFT JOIN "{plan.no_text}" n '
+            "ON f.__nc_text = n.t AND f.msg_type = n.ty"
+        )
+
+    def _summarise_no_consent(self, plan: _Plan) -> None:
+        """The (text, type) pairs of messages of communities without archive consent, each summarised once."""
+        if plan.table.name != "messages" or "text" not in plan.present:
             return
-        for c in table.columns:
-            if not c.person:
-                continue
-            uniques = self.con.execute(
-                f'SELECT DISTINCT "{c.name}" FROM "{stg}" WHERE "{c.name}" IS NOT NULL'
-            ).to_arrow_table()
-            raw = uniques.column(0)
-            if len(raw) == 0:
-                continue
-            mapping = pa.table({"raw": raw, "pid": pseudo.array(raw)})
-            self.con.register("__pid_map", mapping)
-            try:
-                self.con.execute(
-                    f'UPDATE "{stg}" SET "{c.name}" = m.pid FROM __pid_map m WHERE "{stg}"."{c.name}" = m.raw'
-                )
-            finally:
-                self.con.unregister("__pid_map")
-
-    def _protect_text(self, table: Table, stg: str) -> None:
-        cols = FREE_TEXT.get(table.name, ())
-        if not cols:
+        no_consent = sorted(self._no_consent_ids())
+        if not no_consent:
             return
-        from qunkpi.classify.pii import redact_array
-
-        for col in cols:
-            t = self.con.execute(
-                f'SELECT rowid AS rid, "{col}" AS v FROM "{stg}" WHERE "{col}" IS NOT NULL'
-            ).to_arrow_table()
-            if t.num_rows == 0:
-                continue
-            red = pa.table({"rid": t.column("rid"), "v": redact_array(t.column("v"))})
-            self.con.register("__red", red)
-            try:
-                self.con.execute(
-                    f'UPDATE "{stg}" SET "{col}" = r.v FROM __red r WHERE "{stg}".rowid = r.rid AND "{stg}"."{col}" IS DISTINCT FROM r.v'
-                )
-            finally:
-                self.con.unregister("__red")
-        if table.name == "messages":
-            no_consent = self._no_consent_ids()
-            if no_consent:
-                self.con.register("__no_consent", pa.table({"community_id": pa.array(sorted(no_consent), pa.string())}))
-                try:
-                    self._strip_text(stg, "rowid", "community_id IN (SELECT community_id FROM __no_consent)")
-                finally:
-                    self.con.unregister("__no_consent")
-
-    def _strip_text(self, table: str, key: str, where: str) -> None:
-        """SPEC §9 / issue 3: for communities without session-archive consent keep only the class, sentiment and
-        length of a message (computed from the redacted text now, into ``extra``), never the text."""
         from qunkpi.classify.engine import no_text_summary
 
-        t = self.con.execute(
-            f'SELECT {key} AS k, text, msg_type FROM "{table}" WHERE text IS NOT NULL AND {where}'
+        ids = ", ".join(f"'{_sql_str(c)}'" for c in no_consent)
+        pairs = self.con.execute(
+            f'SELECT DISTINCT "text", msg_type FROM ({self._stored_sql(plan)}) s '
+            f'WHERE community_id IN ({ids}) AND "text" IS NOT NULL'
         ).to_arrow_table()
-        if t.num_rows == 0:
+        if pairs.num_rows == 0:
             return
-        summary = no_text_summary(t.column("text"), [str(x) for x in t.column("msg_type").to_pylist()])
-        self.con.register("__no_text", pa.table({"k": t.column("k"), "s": pa.array(summary, pa.string())}))
+        summary = no_text_summary(pairs.column(0), [str(x) for x in pairs.column(1).to_pylist()])
+        plan.no_text = self._temp_table(
+            pa.table({"t": pairs.column(0), "ty": pairs.column(1), "s": pa.array(summary, pa.string())})
+        )
+
+    def _strip_text(self, table: str, where: str) -> None:
+        """SPEC §9 / issue 3: for stored messages of communities without session-archive consent keep only the
+        class, sentiment and length of a message (computed from the redacted text now, into ``extra``)."""
+        from qunkpi.classify.engine import no_text_summary
+
+        pairs = self.con.execute(
+            f'SELECT DISTINCT text, msg_type FROM "{table}" WHERE text IS NOT NULL AND {where}'
+        ).to_arrow_table()
+        if pairs.num_rows == 0:
+            return
+        summary = no_text_summary(pairs.column(0), [str(x) for x in pairs.column(1).to_pylist()])
+        self.con.register(
+            "__no_text", pa.table({"t": pairs.column(0), "ty": pairs.column(1), "s": pa.array(summary, pa.string())})
+        )
         try:
             self.con.execute(
                 f'''UPDATE "{table}" SET "{EXTRA_COLUMN}" = CAST(json_merge_patch(json_merge_patch(coalesce("{EXTRA_COLUMN}", '{{}}'), n.s),
                        '{{"consent": false}}') AS VARCHAR), text = NULL
-                   FROM __no_text n WHERE "{table}".{key} = n.k'''
+                   FROM __no_text n WHERE "{table}".text = n.t AND "{table}".msg_type = n.ty AND {where}'''
             )
         finally:
             self.con.unregister("__no_text")
 
     def _no_consent_ids(self) -> set[str]:
-        """Communities lacking archive consent: as stored, overridden by communities staged in this batch
-        (they are committed before messages, but their staging tables are what this batch will store)."""
-        ids = {r[0] for r in self.con.execute("SELECT community_id FROM communities WHERE archive_consent = false").fetchall()}
-        for stg in self._staged_communities:
-            for cid, consent in self.con.execute(f'SELECT community_id, archive_consent FROM "{stg}"').fetchall():
-                if consent is False:
-                    ids.add(cid)
-                else:
-                    ids.discard(cid)
-        return ids
+        """Communities lacking archive consent. Communities are stored before messages, so this includes the
+        communities of the batch being loaded."""
+        return {r[0] for r in self.con.execute("SELECT community_id FROM communities WHERE archive_consent = false").fetchall()}
 
     # -- writing -----------------------------------------------------------------------------------
     def _commit(self, src: Source, stg: str, rep: TableReport, report: ImportReport) -> None:
         table = TABLES[src.table]
+        plan = self._plans[stg]
+        self._summarise_no_consent(plan)
         on = " AND ".join(f't."{k}" IS NOT DISTINCT FROM s."{k}"' for k in table.key)
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
-            row = first(
-                con.execute(
-                    f'SELECT count(*) FROM "{table.name}" t WHERE EXISTS (SELECT 1 FROM "{stg}" s WHERE {on})'
+            existing = 0
+            if con.execute(f'SELECT 1 FROM "{table.name}" LIMIT 1').fetchall():
+                keys = self._stored_sql(plan, keys_only=True)
+                row = first(
+                    con.execute(f'SELECT count(*) FROM "{table.name}" t WHERE EXISTS (SELECT 1 FROM ({keys}) s WHERE {on})')
                 )
-            )
-            existing = int(row[0]) if row else 0
-            if existing:
-                con.execute(f'DELETE FROM "{table.name}" t WHERE EXISTS (SELECT 1 FROM "{stg}" s WHERE {on})')
+                existing = int(row[0]) if row else 0
+                if existing:
+                    con.execute(f'DELETE FROM "{table.name}" t WHERE EXISTS (SELECT 1 FROM ({keys}) s WHERE {on})')
             names = ", ".join(f'"{n}"' for n in [*table.column_names, EXTRA_COLUMN])
-            con.execute(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{stg}"')
+            try:
+                # In source order: a hash join does not keep it, so each chunk is sorted (chunks bound the memory).
+                ordered = bool(plan.person_maps or plan.text_maps or plan.no_text)
+                ranges: list[tuple[int, int] | None] = list(plan.chunks) if plan.chunks else [None]
+                for rng in ranges:
+                    where = "" if rng is None else f'WHERE t."{ORD_COL}" BETWEEN {rng[0]} AND {rng[1]}'
+                    order = f'ORDER BY r."{ORD_COL}"' if ordered else ""
+                    con.execute(
+                        f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM ({self._rows_sql(plan, where)}) r {order}'
+                    )
+            except duckdb.Error as e:
+                if plan.path is None:
+                    raise
+                raise QunkpiError(unreadable(src.name, e).format()) from e
+            if plan.path is not None and sha256_file(plan.path) != plan.sha256:
+                raise QunkpiError(
+                    tr(
+                        f"{src.name}：文件在导入过程中被修改，本文件未写入；请重新导入",
+                        f"{src.name}: the file changed while it was being imported; nothing of it was stored — import it again",
+                    )
+                )
             rep.updated = existing
             rep.inserted = rep.rows_read - existing
             if table.name == "messages":
@@ -539,7 +697,7 @@ class Loader:
                 )
             if table.name == "communities":
                 # Consent withdrawn later: drop the text already stored for those communities.
-                self._strip_text("messages", "message_id", "community_id IN (SELECT community_id FROM communities WHERE archive_consent = false)")
+                self._strip_text("messages", "community_id IN (SELECT community_id FROM communities WHERE archive_consent = false)")
             if table.name in CONTEXT_TABLES or (table.name == "messages" and existing):
                 con.execute("INSERT OR REPLACE INTO kv VALUES ('labels_dirty', '1')")
             con.execute(
@@ -632,6 +790,21 @@ class Loader:
 
 
 # -- SQL expression helpers --------------------------------------------------------------------------
+
+
+def _chunks(blocks: list[int], first_row: int) -> list[tuple[int, int]]:
+    """Inclusive row ranges from ``first_row`` on, each made of whole blocks (Parquet row groups) and of at most
+    ``CHUNK_ROWS`` rows unless one block alone is larger."""
+    out: list[tuple[int, int]] = []
+    lo = hi = first_row  # the current range is [lo, hi)
+    for n in blocks:
+        if hi > lo and hi - lo + n > CHUNK_ROWS:
+            out.append((lo, hi - 1))
+            lo = hi
+        hi += n
+    if hi > lo:
+        out.append((lo, hi - 1))
+    return out
 
 
 def _sql_str(s: str) -> str:

@@ -1,11 +1,17 @@
-"""Reading canonical files (CSV/TSV, Parquet, JSON Lines, XLSX) into Arrow, whatever their encoding."""
+"""Reading canonical files (CSV/TSV, Parquet, JSON Lines, XLSX), whatever their encoding.
+
+Two ways: :func:`read_file` returns an Arrow table; :func:`open_file` leaves CSV/TSV and Parquet to DuckDB and
+returns a relation (SQL) instead, so that a large file never sits in Python memory whole: Parquet is scanned in
+place (row groups, streamed), CSV/TSV is loaded once into a DuckDB temporary table (spillable). Both number the
+rows as a user sees them (``__row``: header = row 1 for tabular files, the first Parquet row = 1).
+"""
 
 from __future__ import annotations
 
 import codecs
 import json
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -76,6 +82,11 @@ class ReadResult:
     table: pa.Table | None
     encoding: str | None
     problems: list[Problem]
+    # open_file only: SQL selecting every column (names trimmed) plus ``__row``, when DuckDB reads the file itself
+    relation: str | None = None
+    temp_tables: list[str] = field(default_factory=list)  # to drop when done
+    rereads_file: bool = False  # the relation reads the file again on every query (Parquet)
+    blocks: list[int] | None = None  # rows per Parquet row group, in file order
 
 
 def _stringify_columns(t: pa.Table) -> pa.Table:
@@ -125,26 +136,102 @@ def read_file(path: Path, con: duckdb.DuckDBPyConnection, tmpdir: Path | None = 
     # The boundary of an untrusted file: whatever a reader library raises on damaged input (zipfile, openpyxl,
     # xml, DuckDB's CSV sniffer ...) becomes a problem naming the file, never a crash.
     except Exception as e:
-        msg = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
-        return ReadResult(
-            None,
-            encoding,
-            [
-                Problem(
-                    name,
-                    None,
-                    None,
-                    tr(f"无法读取文件：{msg}", f"cannot read the file: {msg}"),
-                    tr(
-                        "检查文件是否完整、分隔符与表头是否正确",
-                        "check that the file is complete and its delimiter and header are right",
-                    ),
-                )
-            ],
-        )
+        return ReadResult(None, encoding, [unreadable(name, e)])
     t = _stringify_columns(t)
     rows = pa.array(range(first, first + t.num_rows), pa.int64())
     return ReadResult(t.append_column(ROW_COL, rows), encoding, [])
+
+
+def unreadable(name: str, e: BaseException) -> Problem:
+    """The problem for a file a reader library could not read (damaged, truncated, wrong delimiter ...)."""
+    msg = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
+    return Problem(
+        name,
+        None,
+        None,
+        tr(f"无法读取文件：{msg}", f"cannot read the file: {msg}"),
+        tr(
+            "检查文件是否完整、分隔符与表头是否正确",
+            "check that the file is complete and its delimiter and header are right",
+        ),
+    )
+
+
+def _sql_str(s: str) -> str:
+    return s.replace("'", "''")
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _projection(columns: list[str]) -> list[str]:
+    """``"raw name" AS "trimmed name"`` for each column (names trimmed as :func:`_stringify_columns` does;
+    a name that trims to one already taken gets DuckDB's ``_1``, ``_2`` suffix)."""
+    taken: set[str] = set()
+    out = []
+    for c in columns:
+        n = str(c).strip().lstrip("\ufeff")
+        base, i = n, 0
+        while n in taken:
+            i += 1
+            n = f"{base}_{i}"
+        taken.add(n)
+        out.append(f"{_q(c)} AS {_q(n)}")
+    return out
+
+
+def open_file(
+    path: Path, con: duckdb.DuckDBPyConnection, temp_name: str, tmpdir: Path | None = None
+) -> ReadResult:
+    """Like :func:`read_file`, but CSV/TSV and Parquet stay in DuckDB: ``relation`` is the SQL to select from.
+
+    Parquet: a scan of the file itself (``file_row_number``), nothing loaded up front. CSV/TSV: one
+    temporary table ``temp_name`` (same reader options as :func:`read_file`), rows numbered by insertion order.
+    Other kinds: an Arrow table, as :func:`read_file` returns it.
+    """
+    kind = file_kind(path)
+    if kind not in ("csv", "tsv", "parquet"):
+        return read_file(path, con, tmpdir)
+    name = str(path)
+    encoding: str | None = None
+    temp: list[str] = []
+    try:
+        if kind == "parquet":
+            scan = f"read_parquet('{_sql_str(str(path))}', file_row_number = true)"
+            cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{_sql_str(str(path))}')").fetchall()]
+            if "file_row_number" in cols or ROW_COL in cols:
+                return read_file(path, con, tmpdir)
+            sql = f'SELECT {", ".join([*_projection(cols), f"file_row_number + 1 AS {ROW_COL}"])} FROM {scan}'
+            blocks = [
+                int(r[0])
+                for r in con.execute(
+                    "SELECT any_value(row_group_num_rows) FROM parquet_metadata(?) GROUP BY row_group_id ORDER BY row_group_id",
+                    [str(path)],
+                ).fetchall()
+            ]
+            return ReadResult(None, None, [], relation=sql, rereads_file=True, blocks=blocks)
+        encoding = detect_encoding(path)
+        with tempfile.TemporaryDirectory(dir=tmpdir) as td:
+            src = path if encoding == "utf-8" else _transcode(path, encoding, Path(td))
+            delim = "\t" if kind == "tsv" else _sniff_delim(src)
+            temp.append(temp_name)
+            con.execute(
+                f"CREATE TEMP TABLE {_q(temp_name)} AS SELECT * FROM read_csv('{_sql_str(str(src))}', header = true, "
+                f"all_varchar = true, delim = '{_sql_str(delim)}', quote = '\"')"
+            )
+        cols = [r[0] for r in con.execute(f"DESCRIBE {_q(temp_name)}").fetchall()]
+        if "rowid" in cols or ROW_COL in cols:
+            con.execute(f"DROP TABLE IF EXISTS {_q(temp_name)}")
+            return read_file(path, con, tmpdir)
+        # rowid is the insertion order, i.e. the order of the records in the file; the header is row 1
+        sql = f'SELECT {", ".join([*_projection(cols), f"rowid + 2 AS {ROW_COL}"])} FROM {_q(temp_name)}'
+        return ReadResult(None, encoding, [], relation=sql, temp_tables=temp)
+    # The boundary of an untrusted file, as in read_file.
+    except Exception as e:
+        for t in temp:
+            con.execute(f"DROP TABLE IF EXISTS {_q(t)}")
+        return ReadResult(None, encoding, [unreadable(name, e)])
 
 
 def _sniff_delim(path: Path) -> str:
