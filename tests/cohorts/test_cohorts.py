@@ -190,3 +190,48 @@ def test_cli_cohorts_and_channels(coh_ws: Workspace, tmp_path: Path) -> None:
     assert res.exit_code == 0 and "480" in res.stdout
     res = runner.invoke(app, ["cohorts", "-w", ws, "--kind", "bogus", "--from", "2026-08", "--to", "2026-10"])
     assert res.exit_code == 1 and "--kind" in res.output
+
+
+def _frames_equal(a, b) -> None:  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+@pytest.mark.parametrize("kind", ["membership", "active"])
+def test_batched_matrices_equal_the_per_community_ones(coh_ws: Workspace, kind: str) -> None:
+    from qunkpi.cohorts import retention_matrices
+
+    coh_ws.con.execute(
+        "INSERT INTO communities (community_id, name, platform) VALUES ('s9', 'empty', 'wecom_group')"
+    )
+    got = retention_matrices(coh_ws, kind, "2026-08", "2026-10", as_of=AS_OF)  # type: ignore[arg-type]
+    assert sorted(got) == ["s1", "s2", "s9"]
+    for cid, df in got.items():
+        _frames_equal(df, retention_matrix(coh_ws, kind, "2026-08", "2026-10", community=cid, as_of=AS_OF))  # type: ignore[arg-type]
+    if kind == "membership":
+        # by hand (module doc): s1 cohorts 08 u1; 09 u4; 10 u2, u3 — s2: 09 u5; 10 r1
+        assert _rows(got["s1"])["2026-09"] == [1, 1.0, 0.0, 0.0]  # u4 left 10-01 00:00
+        assert _rows(got["s1"])["2026-10"] == [2, 1.0, 0.5, 0.5]  # u2 gone by 11-04, u3 present
+        assert _rows(got["s2"])["2026-10"] == [1, 1.0, 1.0, 1.0]  # r1 rejoined 10-25
+    assert _rows(got["s9"]) == {m: [0, None, None, None] for m in ("2026-08", "2026-09", "2026-10")}
+    only = retention_matrices(coh_ws, kind, "2026-08", "2026-10", communities=["s2"], as_of=AS_OF)  # type: ignore[arg-type]
+    assert list(only) == ["s2"]
+    _frames_equal(only["s2"], got["s2"])
+
+
+def test_batched_matrices_reject_unknown_communities(coh_ws: Workspace) -> None:
+    from qunkpi.cohorts import retention_matrices
+
+    with pytest.raises(QunkpiError):
+        retention_matrices(coh_ws, "membership", "2026-08", "2026-10", communities=["nope"])
+
+
+def test_batched_matrices_without_any_join(coh_ws: Workspace) -> None:
+    from qunkpi.cohorts import retention_matrices
+
+    got = retention_matrices(coh_ws, "membership", "2020-01", "2020-02", as_of=AS_OF)
+    assert sorted(got) == ["s1", "s2"]
+    for cid, df in got.items():
+        assert _rows(df) == {"2020-01": [0, None, None], "2020-02": [0, None, None]}
+        _frames_equal(df, retention_matrix(coh_ws, "membership", "2020-01", "2020-02", community=cid, as_of=AS_OF))

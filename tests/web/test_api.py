@@ -177,7 +177,13 @@ def test_overview_numbers(clients: dict[str, TestClient]) -> None:
     # churn_rate = leaves / members_start = 1 / 6 = 16.7% > 5% benchmark → below
     assert kpis["churn_rate"]["value"] == pytest.approx(1 / 6)
     assert kpis["churn_rate"]["status"] == "below"
-    assert kpis["churn_rate"]["spark"]["series"][0]["type"] == "line"
+    # the sparkline: one shared chart template, each KPI's data in percent for a ratio (16.67 = 1/6)
+    assert d["spark"]["series"][0]["type"] == "line"
+    assert kpis["churn_rate"]["spark"][-1] == pytest.approx(16.67)
+    assert len(kpis["churn_rate"]["spark"]) == 6
+    # texts shared by every card are sent once per metric
+    assert "definition" not in kpis["churn_rate"] and d["metrics"]["churn_rate"]["definition"]
+    assert kpis["churn_rate"]["benchmark"]["text"] and "note" not in kpis["churn_rate"]["benchmark"]
 
 
 def test_community_detail_numbers(clients: dict[str, TestClient]) -> None:

@@ -9,6 +9,6 @@ from __future__ import annotations
 
 from qunkpi.cohorts.channels import channel_comparison
 from qunkpi.cohorts.ltv import ltv_by_cohort, member_ltv
-from qunkpi.cohorts.retention import retention_matrix
+from qunkpi.cohorts.retention import retention_matrices, retention_matrix
 
-__all__ = ["channel_comparison", "ltv_by_cohort", "member_ltv", "retention_matrix"]
+__all__ = ["channel_comparison", "ltv_by_cohort", "member_ltv", "retention_matrices", "retention_matrix"]

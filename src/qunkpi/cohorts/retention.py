@@ -35,6 +35,7 @@ from qunkpi.errors import QunkpiError
 from qunkpi.i18n import tr
 
 if TYPE_CHECKING:
+    from qunkpi.engine.context import Ctx
     from qunkpi.engine.periods import Period
     from qunkpi.workspace.workspace import Workspace
 
@@ -66,17 +67,64 @@ def retention_matrix(
     community: str | None = None,
     as_of: datetime | None = None,
 ) -> pd.DataFrame:
-    """Cohort × months-since-join shares. Index ``cohort`` (YYYY-MM); columns ``size`` then 0..N (N = months in range − 1)."""
+    """Cohort × months-since-join shares. Index ``cohort`` (YYYY-MM); columns ``size`` then 0..N (N = months in range − 1).
+
+    Without ``community`` the cohorts of every community are pooled (a person in two communities is in two cohorts);
+    :func:`retention_matrices` gives one matrix per community instead."""
+    months = _months(kind, start_month, end_month)
+    ctx = make_ctx(ws, months, community, as_of)
+    return _matrices(ctx, kind, months, by_community=False)[None]
+
+
+def retention_matrices(
+    ws: Workspace,
+    kind: Kind = "membership",
+    start_month: str | Period = "",
+    end_month: str | Period = "",
+    communities: list[str] | None = None,
+    as_of: datetime | None = None,
+) -> dict[str, pd.DataFrame]:
+    """:func:`retention_matrix` for every community (or those in ``communities``) in one pass: one engine context,
+    one read of the spells and one grouping for all of them. ``result[c]`` equals
+    ``retention_matrix(ws, kind, start_month, end_month, community=c, as_of=as_of)``; a community without a member in
+    the cohorts gets the all-empty matrix (size 0) that call returns."""
+    months = _months(kind, start_month, end_month)
+    ctx = make_ctx(ws, months, None, as_of)
+    known = [str(c) for c in ctx.backend.execute(ctx.backend.table("communities").select("community_id"))["community_id"]]
+    if communities is None:
+        communities = known
+    missing = sorted(set(communities) - set(known))
+    if missing:
+        raise QunkpiError(tr(f"没有社群 {missing[0]}（用 `qunkpi metrics` 查看社群 ID）", f"no community {missing[0]} (see the ids in `qunkpi metrics`)"))
+    got = _matrices(ctx, kind, months, by_community=True)
+    empty = _empty_matrix(months)
+    return {c: got[c] if c in got else empty.copy() for c in communities}
+
+
+def _months(kind: str, start_month: str | Period, end_month: str | Period) -> list[Period]:
     if kind not in ("membership", "active"):
         raise QunkpiError(tr(f"未知留存类型 {kind}：应为 membership 或 active", f"unknown retention kind {kind}: use membership or active"))
-    months = months_between(month_of(start_month), month_of(end_month))
-    ctx = make_ctx(ws, months, community, as_of)
+    return months_between(month_of(start_month), month_of(end_month))
+
+
+def _empty_matrix(months: list[Period]) -> pd.DataFrame:
+    labels = [m.label for m in months]
+    out = pd.DataFrame(index=pd.Index(labels, name="cohort"))
+    out["size"] = pd.Series(0, index=out.index, dtype="int64")
+    for k in range(len(months)):
+        out[k] = pd.Series(dtype="float64").reindex(labels)
+    return out
+
+
+def _matrices(ctx: Ctx, kind: str, months: list[Period], *, by_community: bool) -> dict[str | None, pd.DataFrame]:
+    """The matrices of the cohorts in ``ctx``: keyed by community (``by_community``) or one pooled under None."""
     as_of_t = pd.Timestamp(ctx.as_of)
     n_cols = len(months)
     fj = first_joins(ctx)
     lo, hi = pd.Timestamp(months[0].start), pd.Timestamp(months[-1].end)
     cohort = fj[(fj.first_joined_at >= lo) & (fj.first_joined_at < hi)].copy()
     cohort["cohort"] = cohort.first_joined_at.dt.strftime("%Y-%m")
+    keys = ["community_id", "cohort"] if by_community else ["cohort"]
     win = timedelta(days=WINDOW_DAYS)
     cells: dict[int, pd.Series] = {}
     if kind == "membership":
@@ -86,7 +134,7 @@ def retention_matrix(
             who = cohort.assign(at=at)
             seen = at <= as_of_t
             ok = present_at(spells, who[seen], "at")
-            cells[k] = _share(cohort, seen, ok)
+            cells[k] = _share(cohort, seen, ok, keys)
     else:
         act = _active_windows(ctx, cohort) if len(cohort) else pd.DataFrame(columns=["community_id", "member_id", "k"])
         keyed = set(zip(act.community_id, act.member_id, act.k, strict=True))
@@ -94,21 +142,35 @@ def retention_matrix(
             seen = cohort.first_joined_at + (k + 1) * win <= as_of_t
             sub = cohort[seen]
             ok = pd.Series([(c, m, k) in keyed for c, m in zip(sub.community_id, sub.member_id, strict=True)], index=sub.index, dtype=bool)
-            cells[k] = _share(cohort, seen, ok)
+            cells[k] = _share(cohort, seen, ok, keys)
     labels = [m.label for m in months]
+    sizes = cohort.groupby(keys).size()
+    if not by_community:
+        return {None: _assemble(labels, sizes, cells)}
+    if cohort.empty:
+        return {}
+    # one table keyed (community, cohort), cut by community once: every cell series has every group of the cohort
+    table = pd.concat([sizes.rename("size"), *[cells[k].rename(k) for k in range(n_cols)]], axis=1)
+    out: dict[str | None, pd.DataFrame] = {}
+    for cid, g in table.groupby(level="community_id", sort=True):
+        g = g.droplevel("community_id")
+        out[str(cid)] = _assemble(labels, g["size"], {k: g[k] for k in range(n_cols)})
+    return out
+
+
+def _assemble(labels: list[str], sizes: pd.Series, cells: dict[int, pd.Series]) -> pd.DataFrame:
     out = pd.DataFrame(index=pd.Index(labels, name="cohort"))
-    out["size"] = cohort.groupby("cohort").size().reindex(labels, fill_value=0).astype("int64")
-    for k in range(n_cols):
+    out["size"] = sizes.reindex(labels, fill_value=0).astype("int64")
+    for k in range(len(cells)):
         out[k] = cells[k].reindex(labels)
     return out
 
 
-def _share(cohort: pd.DataFrame, seen: pd.Series, ok: pd.Series) -> pd.Series:
-    """Per cohort: members who satisfy ``ok`` / members, only for cohorts whose members are all observable."""
+def _share(cohort: pd.DataFrame, seen: pd.Series, ok: pd.Series, keys: list[str]) -> pd.Series:
+    """Per cohort (``keys``: cohort, or community and cohort): members who satisfy ``ok`` / members, only for
+    cohorts whose members are all observable."""
     if cohort.empty:
         return pd.Series(dtype="float64")
-    g = pd.DataFrame(
-        {"cohort": cohort.cohort, "seen": seen.astype(bool), "ok": ok.reindex(cohort.index, fill_value=False).astype(float)}
-    )
-    agg = g.groupby("cohort").agg(all_seen=("seen", "all"), share=("ok", "mean"))
+    g = cohort[keys].assign(seen=seen.astype(bool), ok=ok.reindex(cohort.index, fill_value=False).astype(float))
+    agg = g.groupby(keys).agg(all_seen=("seen", "all"), share=("ok", "mean"))
     return agg.share.where(agg.all_seen).astype("float64")

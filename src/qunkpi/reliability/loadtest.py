@@ -7,9 +7,11 @@ think time unless ``think_s`` is set): the overview, one community's page data, 
 list, and a community's member lists, picked at random with fixed weights. It reports per route: requests,
 errors (status ≠ 200 or a transport error), throughput, and p50/p95/p99 latency.
 
-The first request of each kind fills the server's cache: every page is requested once before the load
-(pre-warm), then ``warmup_s`` of load runs before the measured window, so the figures describe a warm server
-(the first overview and community requests are timed separately as the "cold" figures).
+The server builds the default period's overview and every community's page before it accepts connections
+(``create_app(warm=True, warm_before_serving=True)``); the time from starting the process until it answers is
+reported as the start-up ("cold start") time. The first overview and community requests are timed separately
+("first request"); then every other page of the mix is requested once (pre-warm) and ``warmup_s`` of load runs
+before the measured window, so the figures describe a warm server.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import httpx
 SERVER = r"""
 import sys, uvicorn
 from qunkpi.web.app import create_app
-uvicorn.run(create_app(sys.argv[1], warm=True), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
+uvicorn.run(create_app(sys.argv[1], warm=True, warm_before_serving=True), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
 """
 
 #: route kind -> weight in the request mix
@@ -65,14 +67,21 @@ class LoadResult:
     period: str = ""
     communities: int = 0
     prewarm_s: float = 0.0
+    startup_s: float = 0.0
+    think_s: tuple[float, float] = (0.0, 0.0)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2)
 
     def markdown(self) -> str:
+        think = (
+            f", think time {self.think_s[0]:g}–{self.think_s[1]:g} s between requests"
+            if self.think_s[1]
+            else ", no think time"
+        )
         lines = [
-            f"{self.clients} clients, {self.seconds:.0f} s measured: {self.requests} requests, {self.rps:.1f} req/s, "
-            f"{self.errors} errors",
+            f"{self.clients} clients{think}, {self.seconds:.0f} s measured: {self.requests} requests, "
+            f"{self.rps:.1f} req/s, {self.errors} errors",
             "",
             "| route | requests | errors | req/s | p50 ms | p95 ms | p99 ms | max ms |",
             "|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -85,6 +94,10 @@ class LoadResult:
         return "\n".join(lines)
 
 
+#: base URL -> seconds from starting the server until it answered (set by :func:`server`)
+STARTUP: dict[str, float] = {}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -93,9 +106,12 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def server(
-    workspace: Path, port: int | None = None, python: str = sys.executable, timeout_s: float = 120
+    workspace: Path, port: int | None = None, python: str = sys.executable, timeout_s: float = 900
 ) -> Iterator[str]:
-    """Run the dashboard in a child process; yields its base URL. The child is stopped (and reaped) on exit."""
+    """Run the dashboard in a child process; yields its base URL. The child is stopped (and reaped) on exit.
+
+    The server warms its pages before it accepts connections, which on the medium demo takes minutes; the time
+    until it answered is in :data:`STARTUP` (seconds) while the context is open."""
     port = port or free_port()
     proc = subprocess.Popen(
         [python, "-c", SERVER, str(workspace), str(port)],
@@ -104,14 +120,16 @@ def server(
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
+    t0 = time.monotonic()
     try:
-        deadline = time.monotonic() + timeout_s
+        deadline = t0 + timeout_s
         while True:
             if proc.poll() is not None:
                 out = proc.stdout.read() if proc.stdout else ""
                 raise RuntimeError(f"the dashboard exited with {proc.returncode}: {out[-2000:]}")
             try:
                 if httpx.get(base + "/login", timeout=2).status_code == 200:
+                    STARTUP[base] = time.monotonic() - t0
                     break
             except httpx.HTTPError:
                 pass
@@ -120,6 +138,7 @@ def server(
             time.sleep(0.2)
         yield base
     finally:
+        STARTUP.pop(base, None)
         proc.terminate()
         try:
             proc.wait(timeout=20)
@@ -169,11 +188,14 @@ def run_load(
     clients: int = 50,
     seconds: float = 60,
     warmup_s: float = 5,
-    think_s: float = 0.0,
+    think_s: float | tuple[float, float] = 0.0,
     seed: int = 7,
     prewarm: bool = True,
 ) -> LoadResult:
     """Drive the API; returns the figures of the measured window.
+
+    ``think_s``: seconds a client waits after each response — a (low, high) range drawn uniformly, or a mean
+    (drawn from 0.5–1.5 × the mean); 0 = none (a saturation test).
 
     ``prewarm``: request every route of the mix once for every community before the load (sequentially), so the
     measured window shows the server with its caches filled, as a dashboard is after its first users."""
@@ -196,8 +218,11 @@ def run_load(
                 for cid in comms if kind in ("community", "members") else comms[:1]:
                     c.get(_url(kind, random.Random(0), [cid]), params={"period": period})
         warmed = time.perf_counter() - t0
-    res = asyncio.run(_drive(base, cookies, period, comms, clients, seconds, warmup_s, think_s, seed, cold))
+    think = (think_s * 0.5, think_s * 1.5) if isinstance(think_s, (int, float)) else (float(think_s[0]), float(think_s[1]))
+    res = asyncio.run(_drive(base, cookies, period, comms, clients, seconds, warmup_s, think, seed, cold))
     res.prewarm_s = warmed
+    res.startup_s = STARTUP.get(base, 0.0)
+    res.think_s = think
     return res
 
 
@@ -220,7 +245,7 @@ async def _drive(
     clients: int,
     seconds: float,
     warmup_s: float,
-    think_s: float,
+    think_s: tuple[float, float],
     seed: int,
     cold: dict[str, float],
 ) -> LoadResult:
@@ -255,8 +280,8 @@ async def _drive(
                         errs[kind] += 1
                         if len(samples) < 10:
                             samples.append(why)
-                if think_s:
-                    await asyncio.sleep(rng.uniform(0.5, 1.5) * think_s)
+                if think_s[1]:
+                    await asyncio.sleep(rng.uniform(*think_s))
 
     await asyncio.gather(*(client(i) for i in range(clients)))
     measured = min(seconds, max(time.perf_counter() - t_measure, 1e-9))
@@ -297,7 +322,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--warmup", type=float, default=5)
     ap.add_argument(
-        "--think", type=float, default=0.0, help="mean seconds a client waits between requests (0 = none)"
+        "--think",
+        default="0",
+        help="seconds a client waits between requests: a range such as 1-5, or a mean (0 = none, the default)",
     )
     ap.add_argument(
         "--user", default=None, help="an existing admin account (else a 'loadtest' admin is created)"
@@ -319,14 +346,13 @@ def main(argv: list[str] | None = None) -> int:
             clients=args.clients,
             seconds=args.seconds,
             warmup_s=args.warmup,
-            think_s=args.think,
+            think_s=_think(args.think),
             prewarm=not args.no_prewarm,
         )
     print(res.markdown())
-    print(f"pre-warming every page once took {res.prewarm_s:.0f} s")
-    print(
-        "cold (first request, empty cache): " + ", ".join(f"{k} {v:.0f} ms" for k, v in res.cold_ms.items())
-    )
+    print(f"start-up until the server answered (pages built first): {res.startup_s:.0f} s")
+    print(f"requesting the other pages once before the load took {res.prewarm_s:.0f} s")
+    print("first request after start-up: " + ", ".join(f"{k} {v:.0f} ms" for k, v in res.cold_ms.items()))
     if res.error_samples:
         print("errors, first ones: " + "; ".join(res.error_samples))
     if args.json:
@@ -336,6 +362,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"FAIL: errors={res.errors}, p95 over 300 ms: {bad}")
         return 1
     return 0
+
+
+def _think(text: str) -> float | tuple[float, float]:
+    if "-" in text:
+        lo, hi = text.split("-", 1)
+        return float(lo), float(hi)
+    return float(text)
 
 
 if __name__ == "__main__":

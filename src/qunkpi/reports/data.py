@@ -26,6 +26,7 @@ from qunkpi.catalog import load_catalog
 from qunkpi.catalog.model import Benchmark, MetricDef
 from qunkpi.engine.api import metrics_for_periods
 from qunkpi.engine.periods import Period, parse_period, period_of, range_period, trailing
+from qunkpi.engine.runner import GRID_LEVELS
 from qunkpi.errors import QunkpiError
 from qunkpi.i18n import _lang as _LANG
 from qunkpi.i18n import tr
@@ -64,6 +65,7 @@ FAMILY_NAMES = {
     "content": ("内容账号", "Content accounts"),
 }
 MEMBER_LISTS = ("silent", "koc", "churn_risk")
+WATERFALL_METRICS = ["members_start", "members_end", "joins", "leaves"]
 PURPOSE_NAMES = {
     "sales": ("销售转化", "sales"),
     "service": ("服务", "service"),
@@ -204,6 +206,28 @@ def _optional(module: str) -> Any | None:
 
 _MISS = object()
 CACHE_ENTRIES = 2048
+#: cache entries shared by every page of a period (metric frames and their indexes, alert and topic runs, the
+#: batched per-community sections): kept until the snapshot changes, never evicted by a sweep over many pages
+SHARED_KINDS = frozenset(
+    {
+        "metrics",
+        "metrics_split",
+        "metric_values",
+        "sub_periods",
+        "alert_rules",
+        "alerts",
+        "topics",
+        "cohort_matrices",
+        "heatmap",
+        "activities",
+        "member_lists",
+        "has_rows",
+        "communities",
+        "community_records",
+        "data_end",
+        "staff",
+    }
+)
 
 
 class ReportData:
@@ -218,6 +242,7 @@ class ReportData:
         self.catalog = load_catalog()
         self.only = set(metrics) if metrics else None
         self.lock = threading.RLock()
+        self._shared: dict[tuple[Any, ...], Any] = {}
         self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 
     # -- plumbing ----------------------------------------------------------------------------------
@@ -225,45 +250,161 @@ class ReportData:
         """Read from another (newer) snapshot from now on; cached results of the old one are dropped."""
         with self.lock:
             old, self.ws = self.ws, ws
+            self._shared.clear()
             self._cache.clear()
             old.close()
 
     def cached(self, key: tuple[Any, ...], fn: Callable[[], Any]) -> Any:
         """Compute once per key. A hit never waits for another request's computation (the lock only guards
-        computing, since one DuckDB connection serves every thread); the least recently added entries go
-        first when the cache is full, so a sweep over many pages does not evict the shared metric frames."""
-        hit = self._cache.get(key, _MISS)
+        computing, since one DuckDB connection serves every thread). Entries of the :data:`SHARED_KINDS` (the
+        metric frames every page is cut from) stay until the snapshot changes; the per-page entries (assembled
+        pages, their JSON bytes) are a least-recently-used cache of CACHE_ENTRIES, so a sweep over many pages
+        evicts other pages, never the frames they are built from."""
+        store = self._shared if key[0] in SHARED_KINDS else self._cache
+        hit = store.get(key, _MISS)
         if hit is not _MISS:
+            if store is self._cache:
+                with contextlib.suppress(KeyError):  # evicted meanwhile by another thread: still a valid value
+                    self._cache.move_to_end(key)
             return hit
         with self.lock:
-            if key in self._cache:
-                return self._cache[key]
+            if key in store:
+                return store[key]
             value = fn()
-            self._cache[key] = value
-            while len(self._cache) > CACHE_ENTRIES:
-                self._cache.popitem(last=False)
+            store[key] = value
+            if store is self._cache:
+                while len(self._cache) > CACHE_ENTRIES:
+                    self._cache.popitem(last=False)
             return value
+
+    def is_cached(self, key: tuple[Any, ...]) -> bool:
+        return key in (self._shared if key[0] in SHARED_KINDS else self._cache)
+
+    def peek(self, key: tuple[Any, ...]) -> Any | None:
+        """The cached value of ``key``, or None (never computes, never waits)."""
+        store = self._shared if key[0] in SHARED_KINDS else self._cache
+        hit = store.get(key, _MISS)
+        return None if hit is _MISS else hit
 
     def sql(self, query: str, params: list[Any] | None = None) -> pd.DataFrame:
         with self.lock:
             return self.ws.con.execute(query, params or []).df()
 
     def has_rows(self, table: str) -> bool:
-        with self.lock:
-            try:
-                return self.ws.has_rows(table)
-            except Exception:  # a table of a newer schema missing in an old workspace
-                return False
+        """Whether ``table`` has rows (cached: a snapshot does not change; a new one empties the cache)."""
+
+        def run() -> bool:
+            with self.lock:
+                try:
+                    return bool(self.ws.has_rows(table))
+                except Exception:  # a table of a newer schema missing in an old workspace
+                    return False
+
+        return self.cached(("has_rows", table), run)  # type: ignore[no-any-return]
 
     def metrics(
         self, periods: list[Period], communities: list[str] | None, metrics: list[str] | None = None
     ) -> pd.DataFrame:
         """Metric values for the periods, computed once for every community (cached) and then cut to ``communities``."""
-        key = ("metrics", tuple(p.label for p in periods), tuple(metrics or ()))
-        df: pd.DataFrame = self.cached(key, lambda: metrics_for_periods(self.ws, periods, metrics=metrics))
+        df = self._frame(periods, metrics)
         if communities is None:
             return df
+        if len(communities) == 1:
+            split = self._split(periods, metrics)
+            one = split.get(communities[0])
+            return one if one is not None else df.iloc[0:0].reset_index(drop=True)
         return df[df.community_id.isin(communities)].reset_index(drop=True)
+
+    def _frame(self, periods: list[Period], metrics: list[str] | None) -> pd.DataFrame:
+        key = ("metrics", tuple(p.label for p in periods), tuple(metrics or ()))
+        return self.cached(key, lambda: metrics_for_periods(self.ws, periods, metrics=metrics))  # type: ignore[no-any-return]
+
+    def _split(self, periods: list[Period], metrics: list[str] | None) -> dict[str, pd.DataFrame]:
+        """The cached frame cut by community once (a page asks for one community; filtering the whole frame per
+        page would cost more than the page)."""
+
+        def run() -> dict[str, pd.DataFrame]:
+            df = self._frame(periods, metrics)
+            if not len(df):
+                return {}
+            return {str(c): g.reset_index(drop=True) for c, g in df.groupby("community_id", sort=False)}
+
+        return self.cached(("metrics_split", tuple(p.label for p in periods), tuple(metrics or ())), run)  # type: ignore[no-any-return]
+
+    def values(self, periods: list[Period], metrics: list[str] | None = None) -> dict[str, dict[tuple[str, str], tuple[Any, Any]]]:
+        """The rows without a breakdown as ``{community: {(metric, period label): (value, reason)}}`` (JSON-clean),
+        built once per frame: the pages look up a few thousand values each."""
+
+        def run() -> dict[str, dict[tuple[str, str], tuple[Any, Any]]]:
+            df = self._frame(periods, metrics)
+            out: dict[str, dict[tuple[str, str], tuple[Any, Any]]] = {}
+            if not len(df):
+                return out
+            plain = df[df.breakdown.isna()]
+            for c, per, m, v, why in zip(
+                plain.community_id, plain.period, plain.metric, plain.value, plain.reason, strict=True
+            ):
+                d = out.setdefault(str(c), {})
+                d.setdefault((str(m), str(per)), (clean(v), clean(why)))
+            return out
+
+        return self.cached(("metric_values", tuple(p.label for p in periods), tuple(metrics or ())), run)  # type: ignore[no-any-return]
+
+    def trend_periods(self, period: Period) -> list[Period]:
+        """The periods of the trend lines: the period itself and the TREND_POINTS − 1 before it."""
+        return [*trailing(period, TREND_POINTS - 1), period]
+
+    def sub_periods(self, period: Period) -> tuple[list[Period], list[str]]:
+        """What the pages of ``period`` need below the period, asked of the engine in one run: the waterfall's
+        buckets (membership metrics) and the ISO weeks the "N weeks running" alert rules look at (their metrics)."""
+
+        def run() -> tuple[list[Period], list[str]]:
+            periods = {b.label: b for b in period.split(sub_grain(period))}
+            metrics = list(WATERFALL_METRICS)
+            alerts = _optional("qunkpi.alerts")
+            for r in self._alert_rules() or []:
+                if r.persistence is None or r.level != "community" or alerts is None:
+                    continue
+                for w in alerts.persistence_windows(period, r.persistence.grain, r.persistence.count):
+                    for q in w:
+                        periods.setdefault(q.label, q)
+                if r.metric not in metrics:
+                    metrics.append(r.metric)
+            return sorted(periods.values(), key=lambda q: (q.start, q.end)), metrics
+
+        return self.cached(("sub_periods", period.label), run)  # type: ignore[no-any-return]
+
+    def _alert_rules(self) -> list[Any] | None:
+        """The workspace's enabled alert rules whose metric the catalog has (what evaluate_alerts runs); None when
+        the alert module is not installed."""
+        mod = _optional("qunkpi.alerts")
+        load = getattr(mod, "load_rules", None) if mod else None
+        if load is None:
+            return None
+
+        def run() -> list[Any]:
+            rules = load(self.ws.path)
+            return [r for r in rules.rules if r.enabled and r.metric in self.catalog]
+
+        return self.cached(("alert_rules",), run)  # type: ignore[no-any-return]
+
+    def metric_source(self, period: Period) -> Callable[[list[Period], list[str], list[str] | None], pd.DataFrame]:
+        """A metric source for the alert rules of ``period`` (``qunkpi.plans.history.MetricSource``) that answers
+        from the frames the pages use (the trend periods with every metric, the sub-periods) when they cover the
+        request, so the alerts cost no engine run of their own. The rows are those — and in the order — that
+        ``metrics_for_periods`` gives for the request."""
+        trend = self.trend_periods(period)
+        grid = {m.id for m in self.catalog if m.level in GRID_LEVELS}
+
+        def fetch(periods: list[Period], metrics: list[str], ids: list[str] | None) -> pd.DataFrame:
+            labels = [q.label for q in periods]
+            sub_p, sub_m = self.sub_periods(period)
+            for have_p, have_m, ask in ((trend, grid, None), (sub_p, set(sub_m), sub_m)):
+                if set(labels) <= {q.label for q in have_p} and set(metrics) <= have_m:
+                    return _cut(self.metrics(have_p, None, ask), labels, list(metrics), ids)
+            return self.metrics(periods, ids, metrics)
+
+        return fetch
 
     def community_metric_ids(self) -> list[str]:
         return [
@@ -284,9 +425,9 @@ class ReportData:
     def community_rows(
         self, allowed: list[str] | None, period: Period, lang: str = "zh-CN"
     ) -> list[dict[str, Any]]:
-        df = self.communities()
+        rows = self.cached(("community_records",), lambda: self.communities().to_dict(orient="records"))
         out = []
-        for r in df.to_dict(orient="records"):
+        for r in rows:
             if allowed is not None and r["community_id"] not in allowed:
                 continue
             purpose = clean(r["purpose"])
@@ -501,8 +642,12 @@ class ReportData:
             return {"available": True, "items": []}
 
         def run() -> list[dict[str, Any]]:
+            rules = self._alert_rules()
             with self.lock, lang_context(lang):
-                got = fn(self.ws, period, communities=None)
+                if rules is None:
+                    got = fn(self.ws, period, communities=None)
+                else:  # the metric values from the pages' frames (one engine run for everything a report shows)
+                    got = fn(self.ws, period, communities=None, rules=rules, source=self.metric_source(period))
             return _alert_rows(got, lang)
 
         try:
@@ -521,14 +666,13 @@ class ReportData:
     def overview(self, period: Period, allowed: list[str] | None, lang: str) -> dict[str, Any]:
         comms = self.community_rows(allowed, period, lang)
         ids = [c["community_id"] for c in comms]
-        periods = [*trailing(period, TREND_POINTS - 1), period]
-        df = self.metrics(periods, ids, None)
-        vals = df[df.breakdown.isna()] if len(df) else df
+        periods = self.trend_periods(period)
+        index = self.values(periods)
         alerts = self.alerts(period, ids, lang)
         rows = []
         for c in comms:
             cid = c["community_id"]
-            sub = vals[vals.community_id == cid] if len(vals) else vals
+            sub = index.get(cid, {})
             plan = self.plan_for(cid, period)
             ns = self.north_star(c["purpose"], plan)
             kpis = []
@@ -573,9 +717,9 @@ class ReportData:
         info = next(iter(self.community_rows([cid], period, lang)), None)
         if info is None:
             raise KeyError(cid)
-        periods = [*trailing(period, TREND_POINTS - 1), period]
+        periods = self.trend_periods(period)
         df = self.metrics(periods, [cid], None)
-        vals = df[df.breakdown.isna()] if len(df) else df
+        vals = self.values(periods).get(cid, {})
         plan = self.plan_for(cid, period)
         ns = self.north_star(info["purpose"], plan)
         families: dict[str, list[dict[str, Any]]] = {}
@@ -626,13 +770,16 @@ class ReportData:
             "north_star": ns_kpi,
             "families": fam_out,
             "waterfall": self.waterfall(cid, period, lang),
-            "sources": self.sources(cid, period, df, lang),
+            "sources": self.sources(cid, period, df, vals, lang),
             "alerts": self.alerts(period, [cid], lang),
         }
 
     def waterfall(self, cid: str, period: Period, lang: str) -> dict[str, Any]:
         buckets = period.split(sub_grain(period))
-        df = self.metrics(buckets, [cid], ["members_start", "members_end", "joins", "leaves"])
+        sub_p, sub_m = self.sub_periods(period)
+        df = self.metrics(sub_p, [cid], sub_m)
+        if len(df):
+            df = df[df.period.isin({b.label for b in buckets}) & df.metric.isin(WATERFALL_METRICS)]
         if not len(df) or df["value"].isna().all():
             return not_available("缺少成员数据", "no membership data", lang)
         v = df.set_index(["period", "metric"])["value"]
@@ -657,7 +804,14 @@ class ReportData:
             "buckets": rows,
         }
 
-    def sources(self, cid: str, period: Period, df: pd.DataFrame, lang: str) -> dict[str, Any]:
+    def sources(
+        self,
+        cid: str,
+        period: Period,
+        df: pd.DataFrame,
+        vals: dict[tuple[str, str], tuple[Any, Any]],
+        lang: str,
+    ) -> dict[str, Any]:
         if "source_share" not in self.catalog:
             return not_yet(tr("来源渠道", "source channels", lang), lang)
         sub = (
@@ -667,7 +821,7 @@ class ReportData:
         )
         if not len(sub):
             return not_available("本周期没有新入群", "no joins in this period", lang)
-        joins = _series(df[df.breakdown.isna()], "joins", [period])[0] or 0
+        joins = _series(vals, "joins", [period])[0] or 0
         items = [
             {
                 "channel": r["breakdown"],
@@ -685,21 +839,29 @@ class ReportData:
             return not_available(
                 "缺少消息数据（messages 表为空）", "no message data (the messages table is empty)", lang
             )
-        staff_ids = [self.ws.person_id(s) for s in self.ws.settings.staff_ids]
-        df = self.sql(
-            """
-            WITH staff_spell AS (SELECT DISTINCT member_id FROM members WHERE community_id = ? AND (is_staff OR role = 'staff'))
-            SELECT CAST(isodow(sent_at) AS INTEGER) AS dow, CAST(hour(sent_at) AS INTEGER) AS hour, count(*) AS n
-            FROM messages m
-            WHERE community_id = ? AND sent_at >= ? AND sent_at < ? AND NOT coalesce(recalled, false) AND msg_type <> 'system'
-              AND sender_id NOT IN (SELECT member_id FROM staff_spell)
-              AND sender_id NOT IN (SELECT staff_id FROM staff)
-              AND NOT list_contains(?, sender_id)
-            GROUP BY 1, 2 ORDER BY 1, 2
-            """,
-            [cid, cid, period.start, period.end, staff_ids],
-        )
-        cells = [[int(r.hour), int(r.dow) - 1, int(r.n)] for r in df.itertuples()]
+        def run() -> dict[str, list[list[int]]]:
+            # every community of the period in one scan (a page or report section then takes its own cells)
+            staff_ids = [self.ws.person_id(s) for s in self.ws.settings.staff_ids]
+            df = self.sql(
+                """
+                WITH staff_spell AS (SELECT DISTINCT community_id, member_id FROM members WHERE is_staff OR role = 'staff')
+                SELECT community_id, CAST(isodow(sent_at) AS INTEGER) AS dow, CAST(hour(sent_at) AS INTEGER) AS hour,
+                       count(*) AS n
+                FROM messages m
+                WHERE sent_at >= ? AND sent_at < ? AND NOT coalesce(recalled, false) AND msg_type <> 'system'
+                  AND NOT EXISTS (SELECT 1 FROM staff_spell s WHERE s.community_id = m.community_id AND s.member_id = m.sender_id)
+                  AND sender_id NOT IN (SELECT staff_id FROM staff)
+                  AND NOT list_contains(?, sender_id)
+                GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+                """,
+                [period.start, period.end, staff_ids],
+            )
+            out: dict[str, list[list[int]]] = {}
+            for r in df.itertuples():
+                out.setdefault(str(r.community_id), []).append([int(r.hour), int(r.dow) - 1, int(r.n)])
+            return out
+
+        cells = self.cached(("heatmap", period.label), run).get(cid, [])
         return {
             "available": True,
             "weekdays": [tr(z, e, lang) for z, e in WEEKDAYS],
@@ -714,31 +876,43 @@ class ReportData:
             return not_available(
                 "缺少活动数据（activities 表为空）", "no activity data (the activities table is empty)", lang
             )
-        has_orders = self.has_rows("orders")
-        staff_ids = [self.ws.person_id(s) for s in self.ws.settings.staff_ids]
-        conv = (
-            """(SELECT count(DISTINCT o.customer_id) FROM orders o
-                 WHERE a.campaign_code IS NOT NULL AND o.campaign_code = a.campaign_code
-                   AND o.paid_at >= a.start_at AND o.paid_at < a.end_at + INTERVAL 7 DAY
-                   AND o.customer_id NOT IN (SELECT member_id FROM staff_spell)
-                   AND o.customer_id NOT IN (SELECT staff_id FROM staff))"""
-            if has_orders
-            else "NULL"
-        )
-        df = self.sql(
-            f"""
-            WITH staff_spell AS (SELECT DISTINCT member_id FROM members WHERE community_id = ? AND (is_staff OR role = 'staff'))
-            SELECT a.activity_id, a.name, a.kind, a.start_at, a.end_at, a.notified_count, a.cost, a.campaign_code,
-              (SELECT count(DISTINCT p.member_id) FROM activity_participants p
-                WHERE p.activity_id = a.activity_id AND p.member_id NOT IN (SELECT member_id FROM staff_spell)
-                  AND p.member_id NOT IN (SELECT staff_id FROM staff) AND NOT list_contains(?, p.member_id)) AS participants,
-              {conv} AS buyers
-            FROM activities a
-            WHERE a.community_id = ? AND a.start_at >= ? AND a.start_at < ?
-            ORDER BY a.start_at
-            """,
-            [cid, staff_ids, cid, period.start, period.end],
-        )
+        def run() -> dict[str, pd.DataFrame]:
+            # every community's activities of the period in one query (staff excluded per community)
+            has_orders = self.has_rows("orders")
+            staff_ids = [self.ws.person_id(s) for s in self.ws.settings.staff_ids]
+            conv = (
+                """(SELECT count(DISTINCT o.customer_id) FROM orders o
+                     WHERE a.campaign_code IS NOT NULL AND o.campaign_code = a.campaign_code
+                       AND o.paid_at >= a.start_at AND o.paid_at < a.end_at + INTERVAL 7 DAY
+                       AND o.customer_id NOT IN (SELECT member_id FROM staff_spell s WHERE s.community_id = a.community_id)
+                       AND o.customer_id NOT IN (SELECT staff_id FROM staff))"""
+                if has_orders
+                else "NULL"
+            )
+            df = self.sql(
+                f"""
+                WITH staff_spell AS (SELECT DISTINCT community_id, member_id FROM members WHERE is_staff OR role = 'staff')
+                SELECT a.community_id AS _community, a.activity_id, a.name, a.kind, a.start_at, a.end_at, a.notified_count,
+                  a.cost, a.campaign_code,
+                  (SELECT count(DISTINCT p.member_id) FROM activity_participants p
+                    WHERE p.activity_id = a.activity_id
+                      AND p.member_id NOT IN (SELECT member_id FROM staff_spell s WHERE s.community_id = a.community_id)
+                      AND p.member_id NOT IN (SELECT staff_id FROM staff) AND NOT list_contains(?, p.member_id)) AS participants,
+                  {conv} AS buyers
+                FROM activities a
+                WHERE a.start_at >= ? AND a.start_at < ?
+                ORDER BY a.community_id, a.start_at, a.activity_id
+                """,
+                [staff_ids, period.start, period.end],
+            )
+            return {
+                str(c): g.drop(columns=["_community"]).reset_index(drop=True)
+                for c, g in df.groupby("_community", sort=False)
+            }
+
+        df = self.cached(("activities", period.label), run).get(cid)
+        if df is None:
+            df = pd.DataFrame()
         items = []
         for r in records(df):
             n = r["notified_count"] or 0
@@ -782,9 +956,12 @@ class ReportData:
         }
 
     def cohorts(self, cid: str, period: Period, lang: str) -> dict[str, Any]:
-        """Membership retention by join-month cohort (qunkpi.cohorts.retention_matrix): the 6 months up to the period's end."""
+        """Membership retention by join-month cohort (qunkpi.cohorts.retention_matrix): the 6 months up to the period's end.
+
+        The matrices of every community are computed together (``retention_matrices``: one engine context and one
+        pass over the spells) and cached; each community's page takes its own."""
         mod = _optional("qunkpi.cohorts")
-        fn = getattr(mod, "retention_matrix", None) if mod else None
+        fn = getattr(mod, "retention_matrices", None) if mod else None
         if fn is None:
             return not_yet(tr("留存分群", "cohort retention", lang), lang)
         if not self.has_rows("members"):
@@ -794,9 +971,15 @@ class ReportData:
         for _ in range(5):
             first = first.previous()
 
-        def run() -> dict[str, Any]:
+        def matrices() -> dict[str, pd.DataFrame]:
             with self.lock, lang_context(lang):
-                m = fn(self.ws, "membership", first, last, community=cid)
+                return fn(self.ws, "membership", first, last)  # type: ignore[no-any-return]
+
+        def run() -> dict[str, Any]:
+            got = self.cached(("cohort_matrices", first.label, last.label), matrices)
+            if cid not in got:
+                raise KeyError(cid)
+            m = got[cid]
             m = m[m["size"] > 0]
             offsets = [c for c in m.columns if c != "size"]
             cohorts = [str(i) for i in m.index]
@@ -841,11 +1024,17 @@ class ReportData:
         if fn is None:
             return None
 
-        def run() -> pd.DataFrame:
+        def run() -> dict[str, pd.DataFrame]:
+            # every community's list in one run (the lists are computed per community, so a community's rows are
+            # the same as when it is asked alone), cut by community once
             with self.lock:
-                return fn(self.ws, period, kind.replace("_", "-"), [cid])  # type: ignore[no-any-return]
+                df: pd.DataFrame = fn(self.ws, period, kind.replace("_", "-"), None)
+            parts = {str(c): g.reset_index(drop=True) for c, g in df.groupby("community_id", sort=False)}
+            parts[""] = df.iloc[0:0].reset_index(drop=True)  # the columns, for a community without rows
+            return parts
 
-        return self.cached(("members", kind, cid, period.label), run)  # type: ignore[no-any-return]
+        parts = self.cached(("member_lists", kind, period.label), run)
+        return parts.get(cid, parts[""])  # type: ignore[no-any-return]
 
     # -- content accounts --------------------------------------------------------------------------
     def accounts(self, allowed: list[str] | None) -> list[str]:
@@ -990,18 +1179,31 @@ def _div(a: Any, b: Any) -> float | None:
     return float(a) / float(b)
 
 
-def _series(vals: pd.DataFrame, mid: str, periods: list[Period]) -> list[Any]:
-    if not len(vals):
-        return [None for _ in periods]
-    sub = vals[vals.metric == mid].set_index("period")["value"]
-    return [clean(sub.get(p.label)) for p in periods]
+def _cut(df: pd.DataFrame, labels: list[str], metrics: list[str], ids: list[str] | None) -> pd.DataFrame:
+    """The rows of ``df`` for these periods, metrics and communities, ordered as the engine orders its output
+    (community, period in the order asked, metric in the order asked, breakdown)."""
+    if not len(df):
+        return df
+    keep = df.period.isin(labels) & df.metric.isin(metrics)
+    if ids is not None:
+        keep &= df.community_id.isin(ids)
+    out = df[keep].copy()
+    out["_o"] = out["metric"].map({m: i for i, m in enumerate(dict.fromkeys(metrics))})
+    out["_p"] = out["period"].map({lab: i for i, lab in enumerate(labels)})
+    out = out.sort_values(["community_id", "_p", "_o", "breakdown"], na_position="first", kind="stable")
+    return out.drop(columns=["_o", "_p"]).reset_index(drop=True)
 
 
-def _reason(vals: pd.DataFrame, mid: str, label: str) -> Any:
-    if not len(vals):
-        return None
-    sub = vals[(vals.metric == mid) & (vals.period == label)]
-    return clean(sub["reason"].iloc[0]) if len(sub) else None
+_NO_VALUE: tuple[Any, Any] = (None, None)
+
+
+def _series(vals: dict[tuple[str, str], tuple[Any, Any]], mid: str, periods: list[Period]) -> list[Any]:
+    """A metric's values over ``periods`` from one community's :meth:`ReportData.values` (None where missing)."""
+    return [vals.get((mid, p.label), _NO_VALUE)[0] for p in periods]
+
+
+def _reason(vals: dict[tuple[str, str], tuple[Any, Any]], mid: str, label: str) -> Any:
+    return vals.get((mid, label), _NO_VALUE)[1]
 
 
 def _period_json(p: Period) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
 from collections.abc import AsyncIterator, Sequence
@@ -27,11 +28,15 @@ def create_app(
     *,
     secure_cookies: bool = False,
     warm: bool = False,
+    warm_before_serving: bool = False,
     trusted_proxies: Sequence[str] = (),
 ) -> FastAPI:
     """Open the workspace read-only and build the app (pages under /, JSON API under /api/v1).
 
-    ``warm``: compute the default period's overview in the background at start-up, so the first page is quick.
+    ``warm``: build the default period's overview and every community's page (and their JSON) at start-up, and
+    again after a switch to a newer snapshot, so the first requests are quick. In the background, unless
+    ``warm_before_serving``: then the server accepts connections only once they are built (a load test, or a
+    deployment behind a health check, measures a warm server).
     ``trusted_proxies``: addresses/networks of reverse proxies whose ``X-Forwarded-For`` names the client for the
     login rate limit (web/ratelimit.py); none by default, so the header is ignored.
     """
@@ -51,9 +56,13 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if warm:
+        if warm and warm_before_serving:
+            await asyncio.to_thread(_warm, data)
+        elif warm:
             threading.Thread(target=_warm, args=(data,), daemon=True, name="qunkpi-warm").start()
-        threading.Thread(target=_follow, args=(snaps, data, stop), daemon=True, name="qunkpi-snapshots").start()
+        threading.Thread(
+            target=_follow, args=(snaps, data, stop, warm), daemon=True, name="qunkpi-snapshots"
+        ).start()
         yield
         stop.set()
         with data.lock:
@@ -100,8 +109,11 @@ def create_app(
     return app
 
 
-def _follow(snaps: object, data: ReportData, stop: threading.Event, every_s: float = 3.0) -> None:
-    """Switch to a new snapshot when the live database changed and no writer holds it (after an import)."""
+def _follow(
+    snaps: object, data: ReportData, stop: threading.Event, warm: bool = False, every_s: float = 3.0
+) -> None:
+    """Switch to a new snapshot when the live database changed and no writer holds it (after an import); with
+    ``warm``, build the default pages of the new snapshot right after the switch."""
     import logging
 
     from qunkpi.workspace.snapshot import Snapshots
@@ -118,18 +130,22 @@ def _follow(snaps: object, data: ReportData, stop: threading.Event, every_s: flo
             _ = new.con
             data.swap(new)
             snaps.prune(keep=snap)
+            if warm:
+                _warm(data)
         except Exception:  # keep serving the old snapshot; the next round tries again
             logging.getLogger("qunkpi.web").exception("refreshing the snapshot failed")
 
 
 def _warm(data: ReportData) -> None:
-    """Fill the cache for the default period (all communities; access is filtered per request)."""
+    """Fill the cache for the default period: the overview of every community and each community's page, as
+    serialised JSON (access is filtered per request; an operator's narrower overview is cut from the same frames)."""
     import logging
 
     from qunkpi.reports.data import parse_period_arg
+    from qunkpi.web.routes.api import warm_pages
 
     try:
         p = parse_period_arg(data.period_choices("zh-CN")["default"])
-        data.overview(p, None, "zh-CN")
+        warm_pages(data, p, "zh-CN")
     except Exception:  # warming is an optimisation; a failure shows up again, with its message, on the page
         logging.getLogger("qunkpi.web").exception("warming the cache failed")

@@ -7,11 +7,13 @@ community the user must not see, so that its existence is not revealed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import pandas as pd
 from fastapi import Depends, HTTPException, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from qunkpi.engine.periods import Period
 from qunkpi.errors import PeriodError
@@ -19,6 +21,8 @@ from qunkpi.i18n import tr
 from qunkpi.reports.data import ReportData, parse_period_arg
 from qunkpi.web.auth import Sessions, User, UserStore
 from qunkpi.web.ratelimit import IPNetwork, LoginLimiter
+
+T = TypeVar("T")
 
 SESSION_COOKIE = "qunkpi_session"
 LANG_COOKIE = "qunkpi_lang"
@@ -39,7 +43,14 @@ def get_state(request: Request) -> AppState:
     return request.app.state.qunkpi  # type: ignore[no-any-return]
 
 
-State = Annotated[AppState, Depends(get_state)]
+async def _state(request: Request) -> AppState:
+    return get_state(request)
+
+
+# The dependencies the JSON API runs on every request are ``async``: a plain ``def`` dependency costs a hop to
+# the thread pool each, and a cached page is otherwise a dictionary look-up. Whatever may touch the database
+# (a cold cache) goes to the thread pool instead (:func:`_offload`), so the event loop never waits for a query.
+State = Annotated[AppState, Depends(_state)]
 
 
 def lang_of(request: Request) -> str:
@@ -48,7 +59,11 @@ def lang_of(request: Request) -> str:
     return "en" if q.lower().startswith("en") else "zh-CN"
 
 
-Lang = Annotated[str, Depends(lang_of)]
+async def _lang(request: Request) -> str:
+    return lang_of(request)
+
+
+Lang = Annotated[str, Depends(_lang)]
 
 
 def user_from_request(request: Request) -> User | None:
@@ -66,7 +81,26 @@ def current_user(request: Request) -> User:
     return user
 
 
-CurrentUser = Annotated[User, Depends(current_user)]
+async def _current_user(request: Request) -> User:
+    return current_user(request)  # a signature check and a look-up in the users file's in-memory copy
+
+
+CurrentUser = Annotated[User, Depends(_current_user)]
+
+
+def _data_ready(state: AppState, user: User) -> bool:
+    """Whether what an access check reads is cached (the community list; the staff list for a manager), so that
+    it needs no query."""
+    if not state.data.is_cached(("communities",)):
+        return False
+    return user.role != "manager" or state.data.is_cached(("staff",))
+
+
+async def _offload(state: AppState, user: User, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` on the event loop when the lists it reads are cached, else in the thread pool."""
+    if _data_ready(state, user):
+        return fn(*args)
+    return await run_in_threadpool(fn, *args)
 
 
 def period_param(
@@ -84,7 +118,21 @@ def period_param(
         raise HTTPException(status_code=422, detail=str(e)) from e
 
 
-PeriodDep = Annotated[Period, Depends(period_param)]
+
+async def _period(
+    request: Request,
+    state: State,
+    period: Annotated[
+        str | None,
+        Query(description="2026-10, 2026-W43, 2026-W43+2 (two weeks), 2026-Q4, 2026-10-01..2026-10-15"),
+    ] = None,
+) -> Period:
+    if period or state.data.is_cached(("data_end",)):
+        return period_param(request, state, period)
+    return await run_in_threadpool(period_param, request, state, period)
+
+
+PeriodDep = Annotated[Period, Depends(_period)]
 
 
 def _team_of_staff(data: ReportData) -> dict[str, str | None]:
@@ -123,8 +171,10 @@ def visible_staff(user: User, state: AppState) -> set[str] | None:
     return out
 
 
-def Allowed(user: CurrentUser, state: State) -> list[str] | None:
-    return allowed_communities(user, state)
+async def Allowed(user: CurrentUser, state: State) -> list[str] | None:
+    if user.role == "admin":
+        return None
+    return await _offload(state, user, allowed_communities, user, state)
 
 
 AllowedDep = Annotated[list[str] | None, Depends(Allowed)]
@@ -143,7 +193,11 @@ def community_access(community_id: str, request: Request, user: CurrentUser, sta
     return community_id
 
 
-CommunityDep = Annotated[str, Depends(community_access)]
+async def _community(community_id: str, request: Request, user: CurrentUser, state: State) -> str:
+    return await _offload(state, user, community_access, community_id, request, user, state)
+
+
+CommunityDep = Annotated[str, Depends(_community)]
 
 
 def filter_communities(

@@ -160,6 +160,14 @@
   }
 
   /* ---------- overview ---------- */
+  function sparkOf(d, k) {  // the shared sparkline template with this KPI's data (api.overview_payload)
+    if (!d.spark || !k.spark) return null;
+    var o = JSON.parse(JSON.stringify(d.spark));
+    o.series[0].data = k.spark;
+    o.xAxis.data = k.spark.map(function (_, i) { return i; });
+    return o;
+  }
+
   function overview() {
     var filter = document.getElementById('community-filter');
     var wanted = params.get('community');
@@ -188,15 +196,15 @@
         var card = el('div', { cls: 'card', 'data-community': c.community_id }, [head, el('div', { cls: 'card-body' }, [nsBox, tbl])]);
         cards.appendChild(card);
         if (!c.has_plan) card.appendChild(el('p', { cls: 'muted small', text: lang === 'en' ? 'No KPI plan yet: status is against the seeds\' benchmarks.' : '尚无 KPI 计划：状态按种子文档基准判断。' }));
-        chart(spark, ns.spark);
+        chart(spark, sparkOf(d, ns));
         table(tbl, [
-          { title: T.metric, render: function (k) { return el('span', { title: k.definition, text: k.name }); } },
+          { title: T.metric, render: function (k) { return el('span', { title: k.definition || ((d.metrics || {})[k.metric] || {}).definition, text: k.name }); } },
           { title: T.value, key: 'text', cls: 'num' },
           { title: T.previous, key: 'previous_text', cls: 'num cmp-only' },
           { title: T.delta, render: function (k) { return el('span', { cls: 'delta ' + deltaCls(k), text: deltaText(k) }); }, cls: 'num cmp-only' },
           { title: T.benchmark + ' / ' + T.target, render: refText },
           { title: T.status, render: badge },
-          { title: T.trend, render: function (k) { var s = el('div', { cls: 'spark-sm' }); setTimeout(function () { chart(s, k.spark); }, 0); return s; } }
+          { title: T.trend, render: function (k) { var s = el('div', { cls: 'spark-sm' }); setTimeout(function () { chart(s, sparkOf(d, k)); }, 0); return s; } }
         ], c.kpis);
       });
     }).catch(function (e) { note('cards', T.error + ': ' + e.message); });
