@@ -25,9 +25,17 @@ from types import ModuleType
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
-from qunkpi.catalog.impl.engagement import burst_candidates, burst_starts, burst_stream, burst_triggers
+from qunkpi.catalog.impl.engagement import (
+    _timeline_order,
+    burst_candidates,
+    burst_starts,
+    burst_starts_arrow,
+    burst_stream,
+    burst_triggers,
+)
 from qunkpi.engine.periods import parse_period
 from qunkpi.members.context import member_ctx
 from qunkpi.workspace import Workspace
@@ -223,3 +231,47 @@ def test_vectorised_triggers_match_the_definition() -> None:
         got = burst_triggers(times.astype(np.int64), eff, sender.astype(np.int64))
         want = _naive_triggers(times.tolist(), eff.tolist(), sender.tolist(), 60 * minute)
         assert got.tolist() == want
+
+
+def test_timeline_order_is_a_sort_on_community_time_and_id() -> None:
+    """The numpy ordering (integers first, then only tied rows by id) equals a plain sort on the keys."""
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        n = int(rng.integers(0, 60))
+        comm = rng.integers(0, 3, n)
+        times = rng.integers(0, 5, n)  # few instants: many ties
+        ids = [f"m{int(x):03d}" for x in rng.permutation(1000)[:n]]
+        got = _timeline_order(comm.astype(np.int64), times.astype(np.int64), pa.array(ids, pa.string()))
+        want = sorted(range(n), key=lambda i: (comm[i], times[i], ids[i]))
+        assert got.tolist() == want
+
+
+def _random_stream(rng: np.random.Generator) -> pd.DataFrame:
+    rows = []
+    for comm in ["c2", "c10", "c1"]:  # string order differs from first appearance
+        n = int(rng.integers(0, 120))
+        minutes = np.sort(rng.integers(0, 600, n))  # 10 hours, minute resolution: ties and dense stretches
+        for j, m in enumerate(minutes):
+            rows.append({
+                "community_id": comm,
+                "message_id": f"{comm}-{int(rng.integers(0, 10**6)):06d}-{j}",
+                "sent_at": pd.Timestamp("2026-10-05") + pd.Timedelta(minutes=int(m)),
+                "sender_id": f"u{int(rng.integers(0, 4))}",
+                "eff": bool(rng.random() < 0.7),
+            })
+    return pd.DataFrame(rows, columns=["community_id", "message_id", "sent_at", "sender_id", "eff"])
+
+
+def test_arrow_burst_path_equals_the_ordered_dataframe_path() -> None:
+    """topic_bursts' path (unordered Arrow stream, integer codes) finds exactly the bursts of the reference
+    path (stream ordered by community, time, message id; burst_candidates then burst_starts)."""
+    rng = np.random.default_rng(17)
+    for _ in range(40):
+        df = _random_stream(rng)
+        ordered = df.sort_values(["community_id", "sent_at", "message_id"], kind="stable").reset_index(drop=True)
+        want = burst_starts(burst_candidates(ordered))
+        shuffled = df.sample(frac=1.0, random_state=int(rng.integers(0, 10**6))).reset_index(drop=True)
+        tbl = pa.Table.from_pandas(shuffled.astype({"sent_at": "datetime64[us]"}), preserve_index=False)
+        names, comm, times = burst_starts_arrow(tbl)
+        got = sorted((names[c], pd.Timestamp(t)) for c, t in zip(comm.tolist(), times.tolist(), strict=True))
+        assert got == sorted(zip(want.community_id.astype(str), pd.to_datetime(want.sent_at), strict=True))

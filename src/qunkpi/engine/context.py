@@ -7,6 +7,7 @@ Everything here is an Ibis expression so the same implementation runs on DuckDB 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -19,6 +20,8 @@ import pandas as pd
 from qunkpi.engine.periods import Period
 
 FAR_FUTURE = datetime(2999, 1, 1)
+# The message columns metrics read (``text`` is reduced to ``msg_len`` and ``question_text``, see Ctx.messages).
+MESSAGE_COLUMNS = ("message_id", "community_id", "sender_id", "sent_at", "msg_type", "reply_to")
 
 
 @dataclass
@@ -38,6 +41,7 @@ class Ctx:
     message_margin_days: int | None = 62
 
     _held: list[Any] = field(default_factory=list)
+    _blocks: dict[str, ir.Table] = field(default_factory=dict)
 
     def _cached(self, t: ir.Table) -> ir.Table:
         """Materialise a shared block once per run.
@@ -52,12 +56,28 @@ class Ctx:
             out = self.backend.create_table(name, t, temp=True)
             self._held.append(("duckdb", name))
             return out
+        hooks = getattr(self.backend, "_run_pre_execute_hooks", None)
+        if hooks is not None:  # Ibis' PySpark cache() does not register in-memory tables (the periods) first
+            hooks(t)
         c = t.cache()
         self._held.append(("ibis", c))
         return c
 
+    def shared(self, key: str, build: Callable[[], ir.Table]) -> ir.Table:
+        """A derived block (``build()``) computed once per run and shared by every metric that asks for ``key``.
+
+        Several metrics rest on the same intermediate result (the question → response matching, the member
+        scores, the people present at each period's end): materialising it once makes the later metrics cheap.
+        The key must name everything the block depends on beyond this context (the context's periods,
+        communities, as-of time and settings are fixed for its lifetime).
+        """
+        if key not in self._blocks:
+            self._blocks[key] = self._cached(build())
+        return self._blocks[key]
+
     def release(self) -> None:
         """Drop the materialised shared blocks (call when the run is over)."""
+        self._blocks.clear()
         while self._held:
             kind, obj = self._held.pop()
             if kind == "duckdb":
@@ -147,16 +167,32 @@ class Ctx:
     # -- messages ----------------------------------------------------------------------------------------
     @cached_property
     def messages(self) -> ir.Table:
-        """Countable messages (not recalled, not system) with ``is_staff_person`` and, when stored, labels."""
+        """Countable messages (not recalled, not system) with ``is_staff_person`` and, when stored, labels.
+
+        Columns: ``message_id``, ``community_id``, ``sender_id``, ``sent_at``, ``msg_type``, ``reply_to``,
+        ``is_staff_person``, ``msg_len`` (characters of the message: the classifier's ``chars`` where stored,
+        else the length of its text, else 0); with stored labels also ``cls``, ``is_effective``, ``is_ugc``,
+        ``sentiment`` and ``question_text`` (the text of messages of class question, null for the others: the
+        exempt-phrase test needs it). Only what metrics read is carried: the block is written once per run and
+        every column costs (the full text would be most of its bytes).
+        """
         msg = self.t("messages")
         msg = msg.filter(~msg.recalled.fill_null(False) & (msg.msg_type != "system"))
+        msg = msg.select(*MESSAGE_COLUMNS, __text=msg.text)
         msg = self.is_staff_join(msg, "sender_id")
         if self.has("message_labels"):
             lab = self.backend.table("message_labels").select(
                 "message_id", "cls", "is_effective", "is_ugc", "sentiment", "chars"
             )
             msg = msg.left_join(lab, msg.message_id == lab.message_id).drop("message_id_right")
-        return self._cached(msg)
+            text_len = msg["__text"].length().cast("int64")
+            msg = msg.mutate(
+                msg_len=msg.chars.cast("int64").coalesce(text_len, ibis.literal(0, "int64")),
+                question_text=ibis.ifelse(msg.cls == "question", msg["__text"], ibis.null("string")),
+            ).drop("chars")
+        else:
+            msg = msg.mutate(msg_len=msg["__text"].length().cast("int64").fill_null(0))
+        return self._cached(msg.drop("__text"))
 
     @cached_property
     def member_messages(self) -> ir.Table:

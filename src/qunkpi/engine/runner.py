@@ -41,33 +41,37 @@ class RunOptions:
 
 
 def available_tables(backend: Any) -> set[str]:
+    """The canonical tables (and ``message_labels``) that exist and hold at least one row: one query that
+    reads at most one row of each."""
     names = set(backend.list_tables())
-    out: set[str] = set()
-    for t in [*TABLES, LABELS_TABLE]:
-        if t in names:
-            tbl = backend.table(t)
-            if int(backend.execute(tbl.limit(1).count())) > 0:
-                out.add(t)
-    return out
+    present = [t for t in [*TABLES, LABELS_TABLE] if t in names]
+    if not present:
+        return set()
+    parts = [backend.table(t).limit(1).select(table_name=ibis.literal(t)) for t in present]
+    probe = parts[0].union(*parts[1:], distinct=False) if len(parts) > 1 else parts[0]
+    return {str(x) for x in backend.execute(probe)["table_name"]}
 
 
 def data_horizon(backend: Any, available: set[str]) -> datetime | None:
     """The latest event time in the data: the default as-of time of retention-type metrics."""
-    cands: list[datetime] = []
     events = (
         ("members", ("joined_at", "left_at")),
         ("messages", ("sent_at",)),
         ("orders", ("paid_at",)),
         ("posts", ("published_at",)),
     )
+    parts = []
     for table, cols in events:
         if table not in available:
             continue
         t = backend.table(table)
-        for c in cols:
-            v = backend.execute(t[c].max())
-            if v is not None and not pd.isna(v):
-                cands.append(pd.Timestamp(v).to_pydatetime())
+        parts.append(t.aggregate(**{f"{table}__{c}": t[c].cast("timestamp").max() for c in cols}))
+    if not parts:
+        return None
+    row = parts[0]
+    for part in parts[1:]:
+        row = row.cross_join(part)  # one row per part: one query for all the maxima
+    cands = [pd.Timestamp(v).to_pydatetime() for v in backend.execute(row).iloc[0].tolist() if v is not None and not pd.isna(v)]
     return max(cands) if cands else None
 
 
@@ -199,9 +203,13 @@ def _long(m: MetricDef, s: pd.Series, reason: str | None) -> pd.DataFrame:
     df["metric"] = m.id
     df["breakdown"] = None
     df["unit"] = m.unit
-    vals = [_clean(v) for v in df["value"]]
+    num = pd.to_numeric(df["value"], errors="coerce").to_numpy(dtype="float64")
+    missing = np.isnan(num)
+    vals = num.astype(object)  # Python floats, None where there is no value (what _clean gives, vectorised)
+    vals[missing] = None
     df["value"] = pd.Series(vals, dtype=object, index=df.index)
-    df["reason"] = [reason if reason else (None if v is not None else "n/a") for v in vals]
+    reasons = np.full(len(df), reason, dtype=object) if reason else np.where(missing, np.array("n/a", dtype=object), np.array(None, dtype=object))
+    df["reason"] = pd.Series(reasons, index=df.index, dtype=object)
     return df
 
 

@@ -6,6 +6,7 @@ import ibis
 import ibis.expr.types as ir
 
 from qunkpi.catalog.impl import impl
+from qunkpi.catalog.impl.engagement import present_at_end
 from qunkpi.engine.context import Ctx, ratio
 
 DAY = ibis.interval(days=1)
@@ -26,7 +27,7 @@ def members_start(ctx: Ctx) -> ir.Table:
 
 @impl("members_end")
 def members_end(ctx: Ctx) -> ir.Table:
-    t = _present_at(ctx, "p_end")
+    t = present_at_end(ctx)  # the shared block: the same people as _present_at(ctx, "p_end")
     return t.group_by(["community_id", "period"]).aggregate(value=t.member_id.count())
 
 
@@ -80,31 +81,20 @@ def silent_ratio(ctx: Ctx) -> ir.Table:
     cur = s.join(p, [s.joined_at <= p.p_end, s.left > p.p_end])
     cur = cur.filter(cur.joined_at <= cur.p_end - window)
     base = cur.select("community_id", "period", "member_id", "p_end").distinct()
+    # Who sent a message or joined an activity in each period's window [P.end − N days, P.end): the events are
+    # joined to the windows once (a range join on the small periods table) and the members matched to them by
+    # equality — rather than every member joined to all their messages, each checked against the window.
+    w = p.mutate(w_start=p.p_end - window)
     m = ctx.messages
-    spoke = base.semi_join(
-        m,
-        [
-            base.community_id == m.community_id,
-            base.member_id == m.sender_id,
-            m.sent_at >= base.p_end - window,
-            m.sent_at < base.p_end,
-        ],
-    ).select("community_id", "period", "member_id")
-    active = spoke
+    sent = m.join(w, [m.sent_at >= w.w_start, m.sent_at < w.p_end])
+    keys = sent.select(k_comm=sent.community_id, k_id=sent.sender_id, k_period=sent.period)
     if ctx.has("activity_participants", "activities"):
         a = ctx.t("activities").select("activity_id", a_comm="community_id")
         ap = ctx.backend.table("activity_participants")
         apc = ap.join(a, "activity_id")
-        took = base.semi_join(
-            apc,
-            [
-                base.community_id == apc.a_comm,
-                base.member_id == apc.member_id,
-                apc.participated_at >= base.p_end - window,
-                apc.participated_at < base.p_end,
-            ],
-        ).select("community_id", "period", "member_id")
-        active = active.union(took).distinct()
+        took = apc.join(w, [apc.participated_at >= w.w_start, apc.participated_at < w.p_end])
+        keys = keys.union(took.select(k_comm=took.a_comm, k_id=took.member_id, k_period=took.period), distinct=False)
+    active = base.semi_join(keys, [base.community_id == keys.k_comm, base.member_id == keys.k_id, base.period == keys.k_period])
     nb = base.group_by(["community_id", "period"]).aggregate(n=base.member_id.count())
     na = active.group_by(["community_id", "period"]).aggregate(a=active.member_id.count())
     j = nb.left_join(na, ["community_id", "period"])

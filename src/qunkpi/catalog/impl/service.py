@@ -104,18 +104,31 @@ def member_questions(ctx: Ctx, exempt: list[str]) -> ir.Table:
     m = ctx.member_messages
     q = m.filter(m.cls == "question")
     if exempt:
-        cleaned = q.text.lower().re_replace(STRIP_RE, "")
+        text = q.question_text if "question_text" in q.columns else q.text
+        cleaned = text.lower().re_replace(STRIP_RE, "")
         q = q.filter(~cleaned.isin(exempt).fill_null(False))
     return q
 
 
 def question_responses(ctx: Ctx) -> ir.Table:
     """One row per member question in each period: its first staff response, its first reply, and both
-    waits on the service clock (seconds; null when none came)."""
+    waits on the service clock (seconds; null when none came). A shared block: the service metrics all
+    read it, so the matching runs once per run."""
     hours, exempt = _settings(ctx)
+    return ctx.shared(f"question_responses:{hours!r}:{exempt!r}", lambda: _question_responses(ctx, hours, exempt))
+
+
+def _question_responses(ctx: Ctx, hours: list[tuple[int, int]] | None, exempt: list[str]) -> ir.Table:
     start = min(p.start for p in ctx.periods)
-    qs = member_questions(ctx, exempt)
-    qs = qs.filter(qs.sent_at >= ibis.literal(start))
+
+    def questions_since() -> ir.Table:
+        q = member_questions(ctx, exempt)
+        q = q.filter(q.sent_at >= ibis.literal(start))
+        return q.select("community_id", "message_id", "sender_id", "sent_at")
+
+    # The member questions since the first period's start, materialised: read four times below, and the
+    # exempt-phrase test (a regular expression per question) runs once.
+    qs = ctx.shared(f"member_questions:{exempt!r}:{start.isoformat()}", questions_since)
     msgs = ctx.messages.filter(ctx.messages.sent_at >= ibis.literal(start))
     staff = msgs.filter(msgs.is_staff_person)
 
@@ -133,20 +146,23 @@ def question_responses(ctx: Ctx) -> ir.Table:
     stream = stream.mutate(next_free=stream.s_ts.min().over(w))
     nxt = stream.filter(stream.kind == 1).select(n_id="message_id", next_free="next_free")
 
-    # (b) the first staff message replying to this very question (at or after it).
+    # (b) the first staff message replying to this very question (at or after it), per question.
     direct = staff.filter(staff.reply_to.notnull()).select(d_to="reply_to", d_at="sent_at")
-    # (c) any reply by reply_to from someone else: staff (any class) or a member's effective message.
+    dj = qs.join(direct, [qs.message_id == direct.d_to, direct.d_at >= qs.sent_at])
+    dj = dj.group_by(dj.message_id.name("d_id")).aggregate(direct_at=dj.d_at.min())
+    # (c) the first reply by reply_to from someone else: staff (any class) or a member's effective message.
     rep = msgs.filter(msgs.reply_to.notnull() & (msgs.is_staff_person | msgs.is_effective.fill_null(False)))
     rep = rep.select(r_to="reply_to", r_at="sent_at", r_sender="sender_id")
+    rj = qs.join(rep, [qs.message_id == rep.r_to, rep.r_at >= qs.sent_at, rep.r_sender != qs.sender_id])
+    rj = rj.group_by(rj.message_id.name("r_id")).aggregate(reply_at=rj.r_at.min())
 
-    q = ctx.in_period(qs, "sent_at").select("community_id", "period", "message_id", "sender_id", "sent_at")
+    # One row per question and period containing it (message ids are unique: each join adds ≤ 1 row).
+    q = ctx.in_period(qs, "sent_at").select("community_id", "period", "message_id", "sent_at")
     q = q.left_join(nxt, q.message_id == nxt.n_id).drop("n_id")
-    dj = q.left_join(direct, [q.message_id == direct.d_to, direct.d_at >= q.sent_at])
-    dj = dj.group_by([*KEYS, "message_id", "sender_id", "sent_at", "next_free"]).aggregate(direct_at=dj.d_at.min())
-    rj = dj.left_join(rep, [dj.message_id == rep.r_to, rep.r_at >= dj.sent_at, rep.r_sender != dj.sender_id])
-    rj = rj.group_by([*KEYS, "message_id", "sent_at", "next_free", "direct_at"]).aggregate(reply_at=rj.r_at.min())
-    first = ibis.least(rj.next_free, rj.direct_at)
-    out = rj.mutate(first_response_at=first)
+    q = q.left_join(dj, q.message_id == dj.d_id).drop("d_id")
+    q = q.left_join(rj, q.message_id == rj.r_id).drop("r_id")
+    first = ibis.least(q.next_free, q.direct_at)
+    out = q.mutate(first_response_at=first)
     resolved = ibis.least(out.first_response_at, out.reply_at)
     out = out.mutate(resolved_at=resolved)
     t0 = service_clock(out.sent_at, hours)
@@ -164,9 +180,9 @@ def question_responses(ctx: Ctx) -> ir.Table:
 
 @impl("questions")
 def questions(ctx: Ctx) -> ir.Table:
-    _, exempt = _settings(ctx)
-    q = ctx.in_period(member_questions(ctx, exempt), "sent_at")
-    return q.group_by(KEYS).aggregate(value=q.count())
+    """Member questions in P: the rows of ``question_responses`` (one per question and period)."""
+    r = question_responses(ctx)
+    return r.group_by(KEYS).aggregate(value=r.count())
 
 
 def _share(ctx: Ctx, cond_name: str) -> ir.Table:

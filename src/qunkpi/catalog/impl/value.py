@@ -12,6 +12,7 @@ import ibis
 import ibis.expr.types as ir
 
 from qunkpi.catalog.impl import impl
+from qunkpi.catalog.impl.engagement import present_any
 from qunkpi.engine.context import FAR_FUTURE, Ctx, ratio
 
 CAMPAIGN_GRACE = ibis.interval(days=7)
@@ -88,9 +89,8 @@ def repurchase_rate(ctx: Ctx) -> ir.Table:
 
 @impl("arpu")
 def arpu(ctx: Ctx) -> ir.Table:
-    s, p = ctx.spells, ctx.periods_t
-    pres = s.join(p, [s.joined_at < p.p_end, s.left > p.p_start])
-    mem = pres.group_by(KEYS).aggregate(n=pres.member_id.nunique())
+    pres = present_any(ctx)  # distinct (community, period, member): the people present at any time in P
+    mem = pres.group_by(KEYS).aggregate(n=pres.member_id.count())
     g = gmv(ctx).rename(g="value")
     j = mem.left_join(g, KEYS)
     return j.select(*KEYS, value=ratio(j.g.fill_null(0), j.n))
