@@ -350,7 +350,43 @@ TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
 EXTRA_COLUMN = "extra"  # JSON text of columns the file had beyond the canonical ones
 
 
-def create_table_sql(table: Table) -> str:
-    cols = [f'"{c.name}" {DUCKDB_TYPE[c.type]}' for c in table.columns]
+#: Free-text columns stored with FSST: it compresses repeated and unique texts alike, whereas a forced
+#: dictionary would store a workspace of mostly unique texts (real chats) barely compressed.
+_FSST_TEXT = {("messages", "text"), ("messages", "reply_to")}
+#: Non-key identifier columns that repeat within a table (few distinct values per segment).
+_DICT_REFS = {"community_id", "account_id", "activity_id", "channel"}
+
+
+def column_compression(table: Table, column: Column) -> str | None:
+    """The DuckDB compression fixed for a column, or ``None`` to let DuckDB choose per segment.
+
+    Choosing up front skips DuckDB's per-segment trial of every method (writing the 5.36M messages
+    of the medium demo: ≈ 5.2 CPU-s instead of ≈ 6.3; docs/benchmarks.md).
+    Only string columns whose best method is clear are fixed: enums and months (few values) →
+    dictionary; unique keys, pseudonymised person ids and message texts → FSST; repeated references
+    (``community_id`` …) → dictionary. Numbers, timestamps, booleans and ``extra`` stay automatic.
+    The choice is a storage detail: files created without it read and write the same.
+    """
+    if column.type not in (ColType.STR, ColType.MONTH):
+        return None
+    if column.enum is not None or column.type is ColType.MONTH:
+        return "dictionary"
+    if table.key == (column.name,) or column.person or (table.name, column.name) in _FSST_TEXT:
+        return "fsst"
+    if column.name in _DICT_REFS:
+        return "dictionary"
+    return None
+
+
+def create_table_sql(table: Table, compression: bool = True) -> str:
+    """``CREATE TABLE IF NOT EXISTS`` for a canonical table plus its ``extra`` column.
+
+    ``compression=False`` leaves every column's compression to DuckDB (engines that reject
+    ``USING COMPRESSION``)."""
+    cols = []
+    for c in table.columns:
+        method = column_compression(table, c) if compression else None
+        using = f" USING COMPRESSION '{method}'" if method else ""
+        cols.append(f'"{c.name}" {DUCKDB_TYPE[c.type]}{using}')
     cols.append(f'"{EXTRA_COLUMN}" VARCHAR')
     return f'CREATE TABLE IF NOT EXISTS "{table.name}" ({", ".join(cols)})'
