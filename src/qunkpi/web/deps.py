@@ -103,13 +103,16 @@ async def _offload(state: AppState, user: User, fn: Callable[..., T], *args: Any
     return await run_in_threadpool(fn, *args)
 
 
+PeriodQuery = Annotated[
+    str | None,
+    Query(description="2026-10, 2026-W43, 2026-W43+2 (two weeks), 2026-Q4, 2026-10-01..2026-10-15"),
+]
+
+
 def period_param(
     request: Request,
     state: State,
-    period: Annotated[
-        str | None,
-        Query(description="2026-10, 2026-W43, 2026-W43+2 (two weeks), 2026-Q4, 2026-10-01..2026-10-15"),
-    ] = None,
+    period: PeriodQuery = None,
 ) -> Period:
     label = period or state.data.period_choices(lang_of(request))["default"]
     try:
@@ -122,10 +125,7 @@ def period_param(
 async def _period(
     request: Request,
     state: State,
-    period: Annotated[
-        str | None,
-        Query(description="2026-10, 2026-W43, 2026-W43+2 (two weeks), 2026-Q4, 2026-10-01..2026-10-15"),
-    ] = None,
+    period: PeriodQuery = None,
 ) -> Period:
     if period or state.data.is_cached(("data_end",)):
         return period_param(request, state, period)

@@ -22,6 +22,7 @@ from qunkpi.reports import charts
 from qunkpi.reports.data import ReportData
 from qunkpi.web.deps import (
     AllowedDep,
+    AppState,
     CommunityDep,
     CurrentUser,
     Lang,
@@ -53,7 +54,9 @@ async def communities(
     key = ("communities", period.label, None if allowed is None else tuple(allowed), lang)
     return await _fast(
         request,
-        state.data, key, lambda: json_bytes(state.data, key, lambda: state.data.community_rows(allowed, period, lang))
+        state.data,
+        key,
+        lambda: json_bytes(state.data, key, lambda: state.data.community_rows(allowed, period, lang)),
     )
 
 
@@ -88,7 +91,9 @@ def _json(data: ReportData, key: tuple[Any, ...], build: Callable[[], Any]) -> R
 
 def json_bytes(data: ReportData, key: tuple[Any, ...], build: Callable[[], Any]) -> bytes:
     def run() -> bytes:
-        return json.dumps(jsonable_encoder(build()), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return json.dumps(jsonable_encoder(build()), ensure_ascii=False, separators=(",", ":")).encode(
+            "utf-8"
+        )
 
     return data.cached(("json", *key), run)  # type: ignore[no-any-return]
 
@@ -186,17 +191,39 @@ async def community(
     )
 
 
+def _charted(
+    state: AppState,
+    name: str,
+    community_id: str,
+    period: Period,
+    lang: str,
+    section: Callable[[str, Period, str], dict[str, Any]],
+    chart: Callable[[dict[str, Any], str], Any],
+    has_data: Callable[[dict[str, Any]], bool],
+) -> Response:
+    """A community section with its ECharts option added when it has data, served from the page cache."""
+
+    def build() -> dict[str, Any]:
+        d = section(community_id, period, lang)
+        return {**d, "chart": chart(d, lang)} if has_data(d) else d
+
+    return _json(state.data, (name, community_id, period.label, lang), build)
+
+
 @router.get(
     "/communities/{community_id}/heatmap", summary="Member messages by hour × weekday", response_model=None
 )
 def heatmap(community_id: CommunityDep, state: State, period: PeriodDep, lang: Lang) -> Response:
-    def build() -> dict[str, Any]:
-        h = state.data.chat_heatmap(community_id, period, lang)
-        if h.get("available"):
-            h["chart"] = charts.heatmap_chart(h, lang)
-        return h
-
-    return _json(state.data, ("heatmap", community_id, period.label, lang), build)
+    return _charted(
+        state,
+        "heatmap",
+        community_id,
+        period,
+        lang,
+        state.data.chat_heatmap,
+        charts.heatmap_chart,
+        lambda h: bool(h.get("available")),
+    )
 
 
 @router.get(
@@ -205,37 +232,44 @@ def heatmap(community_id: CommunityDep, state: State, period: PeriodDep, lang: L
     response_model=None,
 )
 def activities(community_id: CommunityDep, state: State, period: PeriodDep, lang: Lang) -> Response:
-    def build() -> dict[str, Any]:
-        a = state.data.activities(community_id, period, lang)
-        if a.get("available") and a["items"]:
-            a["chart"] = charts.activity_chart(a, lang)
-        return a
-
-    return _json(state.data, ("activities", community_id, period.label, lang), build)
+    return _charted(
+        state,
+        "activities",
+        community_id,
+        period,
+        lang,
+        state.data.activities,
+        charts.activity_chart,
+        lambda a: bool(a.get("available") and a["items"]),
+    )
 
 
 @router.get("/communities/{community_id}/topics", summary="Topic heat", response_model=None)
 def topics(community_id: CommunityDep, state: State, period: PeriodDep, lang: Lang) -> Response:
-    def build() -> dict[str, Any]:
-        t = state.data.topics(community_id, period, lang)
-        if t.get("available") and t["items"]:
-            t["chart"] = charts.topic_chart(t, lang)
-        return t
+    return _charted(
+        state,
+        "topics",
+        community_id,
+        period,
+        lang,
+        state.data.topics,
+        charts.topic_chart,
+        lambda t: bool(t.get("available") and t["items"]),
+    )
 
-    return _json(state.data, ("topics", community_id, period.label, lang), build)
 
-
-@router.get(
-    "/communities/{community_id}/cohorts", summary="Cohort retention heat map", response_model=None
-)
+@router.get("/communities/{community_id}/cohorts", summary="Cohort retention heat map", response_model=None)
 def cohorts(community_id: CommunityDep, state: State, period: PeriodDep, lang: Lang) -> Response:
-    def build() -> dict[str, Any]:
-        c = state.data.cohorts(community_id, period, lang)
-        if c.get("available") and c.get("cells"):
-            c = {**c, "chart": charts.cohort_chart(c, lang)}
-        return c
-
-    return _json(state.data, ("cohorts", community_id, period.label, lang), build)
+    return _charted(
+        state,
+        "cohorts",
+        community_id,
+        period,
+        lang,
+        state.data.cohorts,
+        charts.cohort_chart,
+        lambda c: bool(c.get("available") and c.get("cells")),
+    )
 
 
 @router.get(
@@ -249,7 +283,9 @@ async def member_lists(
     key = ("members", community_id, period.label, lang)
     return await _fast(
         request,
-        state.data, key, lambda: json_bytes(state.data, key, lambda: state.data.member_lists(community_id, period, lang))
+        state.data,
+        key,
+        lambda: json_bytes(state.data, key, lambda: state.data.member_lists(community_id, period, lang)),
     )
 
 
