@@ -26,15 +26,8 @@ from relhelp import REPO, count
 
 sys.path.insert(0, str(REPO / "tests" / "web"))
 import sample_ws
+from sample_ws import PASSWORD, USERS
 
-PASSWORD = "correct-horse-9"
-USERS = {
-    "admin": ("admin", None, None, []),
-    "op1": ("operator", "华东组", "staff1", ["c1"]),
-    "op2": ("operator", "华东组", "staff2", ["c2"]),
-    "op3": ("operator", "华南组", "staff3", ["c3"]),
-    "boss": ("manager", "华东组", "boss1", []),
-}
 VISIBLE = {"admin": {"c1", "c2", "c3"}, "op1": {"c1"}, "op2": {"c2"}, "op3": {"c3"}, "boss": {"c1", "c2"}}
 ALL = {"c1", "c2", "c3"}
 # What must never appear in a response to someone who may not see the community (ids as JSON strings, names,
@@ -51,23 +44,7 @@ PUBLIC = {"/login", "/lang/{code}", "/static", "/favicon.ico", "/favicon.svg", "
 
 @pytest.fixture(scope="module")
 def sample_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from qunkpi.web.auth import UserStore
-    from qunkpi.workspace import Workspace
-
-    path = sample_ws.build(tmp_path_factory.mktemp("sec") / "ws")
-    store = UserStore(path)
-    ws = Workspace.open(path, read_only=True)
-    for name, (role, team, staff, comms) in USERS.items():
-        store.add(
-            name,
-            PASSWORD,
-            role,
-            team=team,
-            staff_id=ws.person_id(staff) if staff else None,
-            communities=comms,
-        )
-    ws.close()
-    return path
+    return sample_ws.build_with_users(tmp_path_factory.mktemp("sec") / "ws")
 
 
 @pytest.fixture(scope="module")

@@ -11,36 +11,12 @@ from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).parent))
 import sample_ws
-from sample_ws import PASSWORD, login
-
-USERS = {
-    # username: (role, team, staff, communities)
-    "admin": ("admin", None, None, []),
-    "op1": ("operator", "华东组", "staff1", ["c1"]),
-    "op2": ("operator", "华东组", "staff2", ["c2"]),
-    "op3": ("operator", "华南组", "staff3", ["c3"]),
-    "boss": ("manager", "华东组", "boss1", []),
-}
+from sample_ws import USERS, login
 
 
 @pytest.fixture(scope="session")
 def sample_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from qunkpi.web.auth import UserStore
-    from qunkpi.workspace import Workspace
-
-    path = sample_ws.build(tmp_path_factory.mktemp("web") / "ws")
-    store = UserStore(path)
-    ws = Workspace.open(path, read_only=True)
-    for name, (role, team, staff, comms) in USERS.items():
-        store.add(
-            name,
-            PASSWORD,
-            role,
-            team=team,
-            staff_id=ws.person_id(staff) if staff else None,
-            communities=comms,
-        )
-    return path
+    return sample_ws.build_with_users(tmp_path_factory.mktemp("web") / "ws")
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,14 @@ from qunkpi.importers.canonical import load_tables
 from qunkpi.workspace import Workspace
 
 PASSWORD = "correct-horse-9"  # every test user's password
+USERS = {
+    # username: (role, team, staff, communities)
+    "admin": ("admin", None, None, []),
+    "op1": ("operator", "华东组", "staff1", ["c1"]),
+    "op2": ("operator", "华东组", "staff2", ["c2"]),
+    "op3": ("operator", "华南组", "staff3", ["c3"]),
+    "boss": ("manager", "华东组", "boss1", []),
+}
 
 
 def login(client: Any, username: str, password: str = PASSWORD) -> Any:
@@ -242,6 +250,26 @@ def build(path: Path) -> Path:
         ws.con.execute(
             "INSERT INTO messages (message_id, community_id, sender_id, sent_at, msg_type, text, reply_to, recalled) VALUES (?, ?, ?, ?, ?, ?, NULL, false)",
             [mid, cid, sender, ts, typ, text],
+        )
+    ws.close()
+    return path
+
+
+def build_with_users(path: Path) -> Path:
+    """The sample workspace at ``path`` with the dashboard accounts of ``USERS`` (password ``PASSWORD``)."""
+    from qunkpi.web.auth import UserStore
+
+    build(path)
+    store = UserStore(path)
+    ws = Workspace.open(path, read_only=True)
+    for name, (role, team, staff, comms) in USERS.items():
+        store.add(
+            name,
+            PASSWORD,
+            role,
+            team=team,
+            staff_id=ws.person_id(staff) if staff else None,
+            communities=comms,
         )
     ws.close()
     return path
