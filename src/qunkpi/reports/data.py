@@ -1,9 +1,9 @@
 """What the dashboard and the reports show, gathered through service functions (SPEC §8).
 
 One :class:`ReportData` per workspace: it runs the metric engine (``qunkpi.engine.api``), reads the catalog,
-and calls the plan / alert / member-list / appraisal / topic / cohort services where they are installed. Every
-section it returns is plain JSON-able data; a section whose service is missing says so
-(``{"available": false, "reason": ...}``) instead of showing made-up numbers.
+and calls the plan / alert / member-list / appraisal / topic / cohort services. Every section it returns is plain
+JSON-able data; a section without the data it needs says so (``{"available": false, "reason": ...}``) instead of
+showing made-up numbers.
 
 It is the one place the web API (``qunkpi.web``) and the report writers (html, xlsx, pdf) get numbers from, so
 the page a manager opens and the file they forward always agree.
@@ -12,7 +12,6 @@ the page a manager opens and the file they forward always agree.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import math
 import threading
 from collections import OrderedDict
@@ -90,14 +89,6 @@ WEEKDAYS = (
 
 def not_available(zh: str, en: str, lang: str) -> dict[str, Any]:
     return {"available": False, "reason": tr(zh, en, lang)}
-
-
-def not_yet(service: str, lang: str) -> dict[str, Any]:
-    return not_available(
-        f"暂不可用：{service} 模块尚未安装到此版本",
-        f"not available yet: the {service} module is not part of this build",
-        lang,
-    )
 
 
 def clean(v: Any) -> Any:
@@ -193,15 +184,6 @@ def lang_context(lang: str) -> Iterator[None]:
         yield
     finally:
         _LANG.reset(token)
-
-
-def _optional(module: str) -> Any | None:
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as e:
-        if e.name and module.startswith(e.name):
-            return None
-        raise
 
 
 _MISS = object()
@@ -361,11 +343,12 @@ class ReportData:
         def run() -> tuple[list[Period], list[str]]:
             periods = {b.label: b for b in period.split(sub_grain(period))}
             metrics = list(WATERFALL_METRICS)
-            alerts = _optional("qunkpi.alerts")
-            for r in self._alert_rules() or []:
-                if r.persistence is None or r.level != "community" or alerts is None:
+            from qunkpi.alerts import persistence_windows
+
+            for r in self._alert_rules():
+                if r.persistence is None or r.level != "community":
                     continue
-                for w in alerts.persistence_windows(period, r.persistence.grain, r.persistence.count):
+                for w in persistence_windows(period, r.persistence.grain, r.persistence.count):
                     for q in w:
                         periods.setdefault(q.label, q)
                 if r.metric not in metrics:
@@ -374,16 +357,12 @@ class ReportData:
 
         return self.cached(("sub_periods", period.label), run)  # type: ignore[no-any-return]
 
-    def _alert_rules(self) -> list[Any] | None:
-        """The workspace's enabled alert rules whose metric the catalog has (what evaluate_alerts runs); None when
-        the alert module is not installed."""
-        mod = _optional("qunkpi.alerts")
-        load = getattr(mod, "load_rules", None) if mod else None
-        if load is None:
-            return None
+    def _alert_rules(self) -> list[Any]:
+        """The workspace's enabled alert rules whose metric the catalog has (what evaluate_alerts runs)."""
+        from qunkpi.alerts import load_rules
 
         def run() -> list[Any]:
-            rules = load(self.ws.path)
+            rules = load_rules(self.ws.path)
             return [r for r in rules.rules if r.enabled and r.metric in self.catalog]
 
         return self.cached(("alert_rules",), run)  # type: ignore[no-any-return]
@@ -506,13 +485,12 @@ class ReportData:
     def plan_for(self, community_id: str, period: Period) -> dict[str, Any] | None:
         """The stored KPI plan of a community (qunkpi.plans: ``<ws>/plans/<id>.yaml``) as
         ``{north_star, targets: {metric: {value, deadline, text, actions}}}``; None when it has none."""
-        mod = _optional("qunkpi.plans")
-        if mod is None or not hasattr(mod, "plan_path"):
-            return None
-        if not mod.plan_path(self.ws.path, community_id).exists():
+        from qunkpi.plans import load_stored, plan_path
+
+        if not plan_path(self.ws.path, community_id).exists():
             return None
         try:
-            plan, _ = mod.load_stored(self.ws.path, community_id)
+            plan, _ = load_stored(self.ws.path, community_id)
         except QunkpiError:
             return None
         targets: dict[str, Any] = {}
@@ -634,20 +612,16 @@ class ReportData:
     # -- alerts ------------------------------------------------------------------------------------
     def alerts(self, period: Period, communities: list[str] | None, lang: str) -> dict[str, Any]:
         """Alerts of the period (qunkpi.alerts.evaluate_alerts), most severe first, with action and evidence."""
-        mod = _optional("qunkpi.alerts")
-        fn = getattr(mod, "evaluate_alerts", None) if mod else None
-        if fn is None:
-            return not_yet(tr("诊断预警", "alerts", lang), lang)
+        from qunkpi.alerts import evaluate_alerts as fn
+
         if communities is not None and not communities:
             return {"available": True, "items": []}
 
         def run() -> list[dict[str, Any]]:
             rules = self._alert_rules()
             with self.lock, lang_context(lang):
-                if rules is None:
-                    got = fn(self.ws, period, communities=None)
-                else:  # the metric values from the pages' frames (one engine run for everything a report shows)
-                    got = fn(self.ws, period, communities=None, rules=rules, source=self.metric_source(period))
+                # the metric values from the pages' frames (one engine run for everything a report shows)
+                got = fn(self.ws, period, communities=None, rules=rules, source=self.metric_source(period))
             return _alert_rows(got, lang)
 
         try:
@@ -812,8 +786,6 @@ class ReportData:
         vals: dict[tuple[str, str], tuple[Any, Any]],
         lang: str,
     ) -> dict[str, Any]:
-        if "source_share" not in self.catalog:
-            return not_yet(tr("来源渠道", "source channels", lang), lang)
         sub = (
             df[(df.metric == "source_share") & (df.period == period.label) & df.breakdown.notna()]
             if len(df)
@@ -928,10 +900,8 @@ class ReportData:
         return {"available": True, "items": items}
 
     def topics(self, cid: str, period: Period, lang: str) -> dict[str, Any]:
-        mod = _optional("qunkpi.classify.topics")
-        fn = getattr(mod, "topic_table", None) if mod else None
-        if fn is None:
-            return not_yet(tr("话题提取", "topics", lang), lang)
+        from qunkpi.classify.topics import topic_table as fn
+
         if not self.has_rows("messages"):
             return not_available("缺少消息数据", "no message data", lang)
 
@@ -960,10 +930,8 @@ class ReportData:
 
         The matrices of every community are computed together (``retention_matrices``: one engine context and one
         pass over the spells) and cached; each community's page takes its own."""
-        mod = _optional("qunkpi.cohorts")
-        fn = getattr(mod, "retention_matrices", None) if mod else None
-        if fn is None:
-            return not_yet(tr("留存分群", "cohort retention", lang), lang)
+        from qunkpi.cohorts import retention_matrices as fn
+
         if not self.has_rows("members"):
             return not_available("缺少成员数据", "no membership data", lang)
         last = period_of("month", period.end - timedelta(seconds=1))
@@ -1002,8 +970,6 @@ class ReportData:
         return {"available": True, **got}
 
     def member_lists(self, cid: str, period: Period, lang: str) -> dict[str, Any]:
-        if _optional("qunkpi.members") is None:
-            return not_yet(tr("成员名单", "member lists", lang), lang)
         out: dict[str, Any] = {"available": True, "lists": {}}
         for kind in MEMBER_LISTS:
             try:
@@ -1012,17 +978,14 @@ class ReportData:
                 out["lists"][kind] = {"count": None, "rows": [], "reason": str(e)}
                 continue
             out["lists"][kind] = {
-                "count": None if df is None else len(df),
-                "rows": [] if df is None else records(df.head(50)),
+                "count": len(df),
+                "rows": records(df.head(50)),
             }
         return out
 
-    def member_list(self, cid: str, period: Period, kind: str) -> pd.DataFrame | None:
-        """silent | koc | churn_risk from qunkpi.members.member_list (None when that module is absent)."""
-        mod = _optional("qunkpi.members")
-        fn = getattr(mod, "member_list", None) if mod else None
-        if fn is None:
-            return None
+    def member_list(self, cid: str, period: Period, kind: str) -> pd.DataFrame:
+        """silent | koc | churn_risk from qunkpi.members.member_list."""
+        from qunkpi.members import member_list as fn
 
         def run() -> dict[str, pd.DataFrame]:
             # every community's list in one run (the lists are computed per community, so a community's rows are
@@ -1116,10 +1079,7 @@ class ReportData:
     # -- appraisal ---------------------------------------------------------------------------------
     def appraisal(self, period: Period, lang: str) -> dict[str, Any]:
         """One row per staff member from qunkpi.appraisal.appraise_workspace (items kept for the detail view)."""
-        mod = _optional("qunkpi.appraisal")
-        fn = getattr(mod, "appraise_workspace", None) if mod else None
-        if fn is None:
-            return not_yet(tr("员工考核", "staff appraisal", lang), lang)
+        from qunkpi.appraisal import appraise_workspace as fn
 
         def run() -> list[dict[str, Any]]:
             with self.lock, lang_context(lang):

@@ -306,10 +306,6 @@ def member_csv(
             ),
         )
     df = state.data.member_list(community_id, period, kind)
-    if df is None:
-        raise HTTPException(
-            status_code=404, detail=tr("成员名单暂不可用", "member lists are not available yet", lang)
-        )
     buf = io.StringIO()
     df.to_csv(buf, index=False, quoting=csv.QUOTE_MINIMAL)
     name = f"{community_id}_{period.label}_{kind}.csv".replace("..", "_to_")
