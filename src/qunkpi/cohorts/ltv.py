@@ -26,16 +26,16 @@ COLUMNS = ["cohort", "members", "buyers", "revenue", "ltv_per_member", "ltv_per_
 
 def member_ltv(ws: Workspace, community: str | None = None, as_of: datetime | None = None) -> pd.DataFrame:
     """community_id, member_id, first_joined_at, cohort (YYYY-MM), n_orders, ltv — one row per non-staff member."""
-    ctx = make_ctx(ws, [], community, as_of)
-    if not ctx.has("orders"):
-        raise QunkpiError(tr("没有订单数据（orders），无法计算 LTV", "no orders data: LTV needs orders"))
-    df = ctx.backend.execute(member_values(ctx))
-    df["cohort"] = pd.to_datetime(df.first_joined_at).dt.strftime("%Y-%m")
-    df["n_orders"] = df.n_orders.astype("int64")
-    df["ltv"] = df.ltv.astype("float64")
-    return df.sort_values(["community_id", "first_joined_at", "member_id"], kind="stable").reset_index(drop=True)[
-        ["community_id", "member_id", "first_joined_at", "cohort", "n_orders", "ltv"]
-    ]
+    with make_ctx(ws, [], community, as_of) as ctx:
+        if not ctx.has("orders"):
+            raise QunkpiError(tr("没有订单数据（orders），无法计算 LTV", "no orders data: LTV needs orders"))
+        df = ctx.backend.execute(member_values(ctx))
+        df["cohort"] = pd.to_datetime(df.first_joined_at).dt.strftime("%Y-%m")
+        df["n_orders"] = df.n_orders.astype("int64")
+        df["ltv"] = df.ltv.astype("float64")
+        return df.sort_values(["community_id", "first_joined_at", "member_id"], kind="stable").reset_index(drop=True)[
+            ["community_id", "member_id", "first_joined_at", "cohort", "n_orders", "ltv"]
+        ]
 
 
 def ltv_by_cohort(

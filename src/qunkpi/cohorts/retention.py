@@ -72,8 +72,8 @@ def retention_matrix(
     Without ``community`` the cohorts of every community are pooled (a person in two communities is in two cohorts);
     :func:`retention_matrices` gives one matrix per community instead."""
     months = _months(kind, start_month, end_month)
-    ctx = make_ctx(ws, months, community, as_of)
-    return _matrices(ctx, kind, months, by_community=False)[None]
+    with make_ctx(ws, months, community, as_of) as ctx:
+        return _matrices(ctx, kind, months, by_community=False)[None]
 
 
 def retention_matrices(
@@ -89,16 +89,16 @@ def retention_matrices(
     ``retention_matrix(ws, kind, start_month, end_month, community=c, as_of=as_of)``; a community without a member in
     the cohorts gets the all-empty matrix (size 0) that call returns."""
     months = _months(kind, start_month, end_month)
-    ctx = make_ctx(ws, months, None, as_of)
-    known = [str(c) for c in ctx.backend.execute(ctx.backend.table("communities").select("community_id"))["community_id"]]
-    if communities is None:
-        communities = known
-    missing = sorted(set(communities) - set(known))
-    if missing:
-        raise QunkpiError(tr(f"没有社群 {missing[0]}（用 `qunkpi metrics` 查看社群 ID）", f"no community {missing[0]} (see the ids in `qunkpi metrics`)"))
-    got = _matrices(ctx, kind, months, by_community=True)
-    empty = _empty_matrix(months)
-    return {c: got[c] if c in got else empty.copy() for c in communities}
+    with make_ctx(ws, months, None, as_of) as ctx:
+        known = [str(c) for c in ctx.backend.execute(ctx.backend.table("communities").select("community_id"))["community_id"]]
+        if communities is None:
+            communities = known
+        missing = sorted(set(communities) - set(known))
+        if missing:
+            raise QunkpiError(tr(f"没有社群 {missing[0]}（用 `qunkpi metrics` 查看社群 ID）", f"no community {missing[0]} (see the ids in `qunkpi metrics`)"))
+        got = _matrices(ctx, kind, months, by_community=True)
+        empty = _empty_matrix(months)
+        return {c: got[c] if c in got else empty.copy() for c in communities}
 
 
 def _months(kind: str, start_month: str | Period, end_month: str | Period) -> list[Period]:

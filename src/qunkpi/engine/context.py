@@ -75,8 +75,14 @@ class Ctx:
             self._blocks[key] = self._cached(build())
         return self._blocks[key]
 
+    def __enter__(self) -> Ctx:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
     def release(self) -> None:
-        """Drop the materialised shared blocks (call when the run is over)."""
+        """Drop the materialised shared blocks (call when the run is over; ``with ctx:`` does it)."""
         self._blocks.clear()
         while self._held:
             kind, obj = self._held.pop()

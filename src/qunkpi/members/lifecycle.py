@@ -52,40 +52,40 @@ COLUMNS = [
 def lifecycle(ws: Workspace, period: str | Period, communities: list[str] | None = None) -> pd.DataFrame:
     p = as_period(period)
     prev = p.previous()
-    ctx = member_ctx(ws, [p], communities)
-    require(ctx, "messages")
-    start, end, pstart = ibis.literal(p.start), ibis.literal(p.end), ibis.literal(prev.start)
-    m = ctx.member_messages
-    m = m.filter(m.sent_at < end)
-    in_p = (m.sent_at >= start).cast("int64")
-    in_prev = ((m.sent_at >= pstart) & (m.sent_at < start)).cast("int64")
-    before = (m.sent_at < pstart).cast("int64")
-    agg = m.group_by(["community_id", m.sender_id.name("member_id")]).aggregate(
-        messages_in_period=in_p.sum(),
-        messages_in_previous=in_prev.sum(),
-        messages_before=before.sum(),
-        first_message_at=m.sent_at.min(),
-        last_message_at=m.sent_at.max(),
-    )
-    agg = agg.filter((agg.messages_in_period > 0) | (agg.messages_in_previous > 0))
-    s = ctx.spells
-    joined = s.filter((s.joined_at >= start) & (s.joined_at < end)).select(j_comm="community_id", j_id="member_id").distinct()
-    present = s.filter((s.joined_at <= end) & (s.left > end)).select(p_comm="community_id", p_id="member_id").distinct()
-    a = agg.left_join(joined, [agg.community_id == joined.j_comm, agg.member_id == joined.j_id])
-    a = a.left_join(present, [a.community_id == present.p_comm, a.member_id == present.p_id])
-    a = a.mutate(joined_in_period=a.j_id.notnull(), present_at_end=a.p_id.notnull()).drop("j_comm", "j_id", "p_comm", "p_id")
-    df = ctx.backend.execute(a)
-    act, prv, bef = df["messages_in_period"] > 0, df["messages_in_previous"] > 0, df["messages_before"] > 0
-    df["state"] = np.select(
-        [act & prv, act & ~prv & bef, act & ~prv & ~bef & df["joined_in_period"], act & ~prv & ~bef, ~act & prv],
-        ["returning", "resurrecting", "new", "activated", "dormant"],
-        default="",
-    )
-    df["period"] = p.label
-    order = {s: i for i, s in enumerate(STATES)}
-    df["_o"] = df["state"].map(order)
-    df = df.sort_values(["community_id", "_o", "member_id"], kind="stable")
-    return df.reindex(columns=COLUMNS).reset_index(drop=True)
+    with member_ctx(ws, [p], communities) as ctx:
+        require(ctx, "messages")
+        start, end, pstart = ibis.literal(p.start), ibis.literal(p.end), ibis.literal(prev.start)
+        m = ctx.member_messages
+        m = m.filter(m.sent_at < end)
+        in_p = (m.sent_at >= start).cast("int64")
+        in_prev = ((m.sent_at >= pstart) & (m.sent_at < start)).cast("int64")
+        before = (m.sent_at < pstart).cast("int64")
+        agg = m.group_by(["community_id", m.sender_id.name("member_id")]).aggregate(
+            messages_in_period=in_p.sum(),
+            messages_in_previous=in_prev.sum(),
+            messages_before=before.sum(),
+            first_message_at=m.sent_at.min(),
+            last_message_at=m.sent_at.max(),
+        )
+        agg = agg.filter((agg.messages_in_period > 0) | (agg.messages_in_previous > 0))
+        s = ctx.spells
+        joined = s.filter((s.joined_at >= start) & (s.joined_at < end)).select(j_comm="community_id", j_id="member_id").distinct()
+        present = s.filter((s.joined_at <= end) & (s.left > end)).select(p_comm="community_id", p_id="member_id").distinct()
+        a = agg.left_join(joined, [agg.community_id == joined.j_comm, agg.member_id == joined.j_id])
+        a = a.left_join(present, [a.community_id == present.p_comm, a.member_id == present.p_id])
+        a = a.mutate(joined_in_period=a.j_id.notnull(), present_at_end=a.p_id.notnull()).drop("j_comm", "j_id", "p_comm", "p_id")
+        df = ctx.backend.execute(a)
+        act, prv, bef = df["messages_in_period"] > 0, df["messages_in_previous"] > 0, df["messages_before"] > 0
+        df["state"] = np.select(
+            [act & prv, act & ~prv & bef, act & ~prv & ~bef & df["joined_in_period"], act & ~prv & ~bef, ~act & prv],
+            ["returning", "resurrecting", "new", "activated", "dormant"],
+            default="",
+        )
+        df["period"] = p.label
+        order = {s: i for i, s in enumerate(STATES)}
+        df["_o"] = df["state"].map(order)
+        df = df.sort_values(["community_id", "_o", "member_id"], kind="stable")
+        return df.reindex(columns=COLUMNS).reset_index(drop=True)
 
 
 def lifecycle_counts(df: pd.DataFrame) -> pd.DataFrame:

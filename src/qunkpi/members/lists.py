@@ -36,31 +36,31 @@ def silent_members(
     n = int(days or ws.settings.metrics.silent_days)
     if n <= 0:
         raise QunkpiError(tr(f"沉默天数应为正整数：{n}", f"silent days must be a positive whole number: {n}"))
-    ctx = member_ctx(ws, [p], communities)
-    require(ctx, "members", "messages")
-    end, since = ibis.literal(p.end), ibis.literal(p.end - timedelta(days=n))
-    s = ctx.spells
-    cur = s.filter((s.joined_at <= end) & (s.left > end) & (s.joined_at <= since))
-    base = cur.group_by(["community_id", "member_id"]).aggregate(joined_at=cur.joined_at.max())
-    m = ctx.messages
-    recent = m.filter((m.sent_at >= since) & (m.sent_at < end))
-    silent = base.anti_join(recent, [base.community_id == recent.community_id, base.member_id == recent.sender_id])
-    if ctx.has("activities", "activity_participants"):
-        a = ctx.t("activities").select("activity_id", a_comm="community_id")
-        ap = ctx.backend.table("activity_participants").join(a, "activity_id")
-        ap = ap.filter((ap.participated_at >= since) & (ap.participated_at < end))
-        silent = silent.anti_join(ap, [silent.community_id == ap.a_comm, silent.member_id == ap.member_id])
-    before = m.filter(m.sent_at < end)
-    last = before.group_by(["community_id", before.sender_id.name("l_id")]).aggregate(last_message_at=before.sent_at.max())
-    last = last.select(l_comm="community_id", l_id="l_id", last_message_at="last_message_at")
-    out = silent.left_join(last, [silent.community_id == last.l_comm, silent.member_id == last.l_id]).drop("l_comm", "l_id")
-    df = ctx.backend.execute(out)
-    df["period"] = p.label
-    df["silent_days"] = n
-    df["tenure_days"] = _days_between(pd.Timestamp(p.end), df["joined_at"])
-    df = df.sort_values(["community_id", "joined_at", "member_id"], kind="stable")
-    cols = ["community_id", "period", "member_id", "joined_at", "tenure_days", "last_message_at", "silent_days"]
-    return df.reindex(columns=cols).reset_index(drop=True)
+    with member_ctx(ws, [p], communities) as ctx:
+        require(ctx, "members", "messages")
+        end, since = ibis.literal(p.end), ibis.literal(p.end - timedelta(days=n))
+        s = ctx.spells
+        cur = s.filter((s.joined_at <= end) & (s.left > end) & (s.joined_at <= since))
+        base = cur.group_by(["community_id", "member_id"]).aggregate(joined_at=cur.joined_at.max())
+        m = ctx.messages
+        recent = m.filter((m.sent_at >= since) & (m.sent_at < end))
+        silent = base.anti_join(recent, [base.community_id == recent.community_id, base.member_id == recent.sender_id])
+        if ctx.has("activities", "activity_participants"):
+            a = ctx.t("activities").select("activity_id", a_comm="community_id")
+            ap = ctx.backend.table("activity_participants").join(a, "activity_id")
+            ap = ap.filter((ap.participated_at >= since) & (ap.participated_at < end))
+            silent = silent.anti_join(ap, [silent.community_id == ap.a_comm, silent.member_id == ap.member_id])
+        before = m.filter(m.sent_at < end)
+        last = before.group_by(["community_id", before.sender_id.name("l_id")]).aggregate(last_message_at=before.sent_at.max())
+        last = last.select(l_comm="community_id", l_id="l_id", last_message_at="last_message_at")
+        out = silent.left_join(last, [silent.community_id == last.l_comm, silent.member_id == last.l_id]).drop("l_comm", "l_id")
+        df = ctx.backend.execute(out)
+        df["period"] = p.label
+        df["silent_days"] = n
+        df["tenure_days"] = _days_between(pd.Timestamp(p.end), df["joined_at"])
+        df = df.sort_values(["community_id", "joined_at", "member_id"], kind="stable")
+        cols = ["community_id", "period", "member_id", "joined_at", "tenure_days", "last_message_at", "silent_days"]
+        return df.reindex(columns=cols).reset_index(drop=True)
 
 
 def churn_risk_members(
@@ -72,31 +72,31 @@ def churn_risk_members(
     if lookback < 1:
         raise QunkpiError(tr(f"回看周期数应 ≥ 1：{lookback}", f"lookback must be ≥ 1: {lookback}"))
     w_start = trailing(p, lookback)[0].start
-    ctx = member_ctx(ws, [p], communities)
-    require(ctx, "members", "messages", "message_labels")
-    start, end, ws_lit = ibis.literal(p.start), ibis.literal(p.end), ibis.literal(w_start)
-    s = ctx.spells
-    present = s.filter((s.joined_at <= end) & (s.left > end)).select("community_id", "member_id").distinct()
-    mm = ctx.member_messages
-    eff = mm.filter(mm.is_effective.fill_null(False) & (mm.sent_at >= ws_lit) & (mm.sent_at < start))
-    eff = eff.group_by(["community_id", eff.sender_id.name("e_id")]).aggregate(
-        effective_before=eff.count(), last_effective_at=eff.sent_at.max()
-    )
-    eff = eff.select(e_comm="community_id", e_id="e_id", effective_before="effective_before", last_effective_at="last_effective_at")
-    j = present.join(eff, [present.community_id == eff.e_comm, present.member_id == eff.e_id]).drop("e_comm", "e_id")
-    m = ctx.messages
-    now = m.filter((m.sent_at >= start) & (m.sent_at < end))
-    j = j.anti_join(now, [j.community_id == now.community_id, j.member_id == now.sender_id])
-    before = m.filter(m.sent_at < end)
-    last = before.group_by(["community_id", before.sender_id.name("l_id")]).aggregate(last_message_at=before.sent_at.max())
-    last = last.select(l_comm="community_id", l_id="l_id", last_message_at="last_message_at")
-    j = j.left_join(last, [j.community_id == last.l_comm, j.member_id == last.l_id]).drop("l_comm", "l_id")
-    df = ctx.backend.execute(j)
-    df["period"] = p.label
-    df["days_since_last_message"] = _days_between(pd.Timestamp(p.end), df["last_message_at"])
-    df = df.sort_values(["community_id", "effective_before", "member_id"], ascending=[True, False, True], kind="stable")
-    cols = ["community_id", "period", "member_id", "effective_before", "last_effective_at", "last_message_at", "days_since_last_message"]
-    return df.reindex(columns=cols).reset_index(drop=True)
+    with member_ctx(ws, [p], communities) as ctx:
+        require(ctx, "members", "messages", "message_labels")
+        start, end, ws_lit = ibis.literal(p.start), ibis.literal(p.end), ibis.literal(w_start)
+        s = ctx.spells
+        present = s.filter((s.joined_at <= end) & (s.left > end)).select("community_id", "member_id").distinct()
+        mm = ctx.member_messages
+        eff = mm.filter(mm.is_effective.fill_null(False) & (mm.sent_at >= ws_lit) & (mm.sent_at < start))
+        eff = eff.group_by(["community_id", eff.sender_id.name("e_id")]).aggregate(
+            effective_before=eff.count(), last_effective_at=eff.sent_at.max()
+        )
+        eff = eff.select(e_comm="community_id", e_id="e_id", effective_before="effective_before", last_effective_at="last_effective_at")
+        j = present.join(eff, [present.community_id == eff.e_comm, present.member_id == eff.e_id]).drop("e_comm", "e_id")
+        m = ctx.messages
+        now = m.filter((m.sent_at >= start) & (m.sent_at < end))
+        j = j.anti_join(now, [j.community_id == now.community_id, j.member_id == now.sender_id])
+        before = m.filter(m.sent_at < end)
+        last = before.group_by(["community_id", before.sender_id.name("l_id")]).aggregate(last_message_at=before.sent_at.max())
+        last = last.select(l_comm="community_id", l_id="l_id", last_message_at="last_message_at")
+        j = j.left_join(last, [j.community_id == last.l_comm, j.member_id == last.l_id]).drop("l_comm", "l_id")
+        df = ctx.backend.execute(j)
+        df["period"] = p.label
+        df["days_since_last_message"] = _days_between(pd.Timestamp(p.end), df["last_message_at"])
+        df = df.sort_values(["community_id", "effective_before", "member_id"], ascending=[True, False, True], kind="stable")
+        cols = ["community_id", "period", "member_id", "effective_before", "last_effective_at", "last_message_at", "days_since_last_message"]
+        return df.reindex(columns=cols).reset_index(drop=True)
 
 
 def member_list(
