@@ -22,9 +22,9 @@ def msg(mid: str, sender: str, at: str, text: str = "hello", recalled: bool = Fa
 
 
 def label(mid: str, cls: str, sentiment: str = "neutral", effective: bool = True) -> dict[str, object]:
-    return {"message_id": mid, "community_id": "e1", "cls": cls, "reason": "test", "sentiment": sentiment,
+    return {"message_id": mid, "cls": cls, "reason": "test", "sentiment": sentiment,
             "sentiment_score": -0.8 if sentiment == "negative" else 0.0, "chars": 5, "is_effective": effective,
-            "is_ugc": False, "rules_hash": "x"}
+            "is_ugc": False}
 
 
 @pytest.fixture

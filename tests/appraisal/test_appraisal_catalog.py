@@ -40,7 +40,8 @@ class _Msgs:
         effective = cls in ("question", "answer", "checkin", "share", "chat")
         self.ws.con.execute("INSERT INTO messages VALUES (?, 'c1', ?, ?, 'text', ?, ?, false, NULL)",
                             [mid, self.ws.person_id(sender), at, text, reply_to])
-        self.ws.con.execute("INSERT INTO message_labels VALUES (?, 'c1', ?, 'test', 'neutral', 0.0, ?, ?, ?, 'test')",
+        self.ws.con.execute("INSERT INTO message_labels (message_id, cls, reason, sentiment, sentiment_score, chars, is_effective, is_ugc) "
+                            "VALUES (?, ?, 'test', 'neutral', 0.0, ?, ?, ?)",
                             [mid, cls, len(text), effective, cls in ("question", "answer", "checkin", "share")])
         return mid
 

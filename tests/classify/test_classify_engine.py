@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from qunkpi.classify.engine import DIRTY_KEY, LABELS_TABLE, classify_workspace, labels_fresh
+from qunkpi.classify.engine import DIRTY_KEY, LABELS_TABLE, RULES_KEY, classify_workspace, labels_fresh
 from qunkpi.workspace import Workspace
 
 T0 = datetime(2025, 5, 6, 9, 0)
@@ -106,9 +106,10 @@ def test_context_classes(cws: Workspace) -> None:
     assert lab["img"][0] == "share" and lab["emo"][0] == "filler"
     assert lab["c2u"][0] == "question"  # a staff spell in c1 does not make s_flag staff in c2
     row = ws.con.execute(
-        f"SELECT is_effective, is_ugc, chars, rules_hash FROM {LABELS_TABLE} WHERE message_id = 'a1'"
+        f"SELECT is_effective, is_ugc, chars FROM {LABELS_TABLE} WHERE message_id = 'a1'"
     ).fetchone()
-    assert row is not None and row[0] is True and row[1] is True and row[2] == 12 and row[3]
+    assert row is not None and row[0] is True and row[1] is True and row[2] == 12
+    assert ws.get_kv(RULES_KEY)  # the rules hash of the stored labels
     eff = dict(ws.con.execute(f"SELECT message_id, is_effective FROM {LABELS_TABLE}").fetchall())
     assert eff["st1"] is False and eff["r1"] is False and eff["r2"] is True and eff["sys"] is False
 

@@ -54,8 +54,9 @@ def _extra_rows(ws: Workspace) -> None:
             "INSERT INTO messages VALUES (?, ?, ?, CAST(? AS TIMESTAMP), 'text', 'x', NULL, ?, NULL)", [mid, comm, pid(who), at, recalled]
         )
         ws.con.execute(
-            "INSERT INTO message_labels VALUES (?, ?, ?, 'test', 'neutral', 0.0, 10, ?, ?, 'h')",
-            [mid, comm, "chat" if eff else "filler", eff, False],
+            "INSERT INTO message_labels (message_id, cls, reason, sentiment, sentiment_score, chars, is_effective, is_ugc) "
+            "VALUES (?, ?, 'test', 'neutral', 0.0, 10, ?, ?)",
+            [mid, "chat" if eff else "filler", eff, False],
         )
     ws.con.execute("INSERT INTO reach VALUES ('s1', 'poster', DATE '2026-10-01', 40, NULL)")
 

@@ -18,8 +18,9 @@ Pipeline per batch of communities:
    of the groups find the hot groups (a superset), whose rows are windowed exactly (``_qk_flag``).
 4. One ``INSERT … SELECT`` into ``message_labels``: messages ⋈ text labels ⋈ staff ⋈ flags ⋈ questions.
 
-Incremental by default: only messages with no label, a different ``rules_hash`` (lexicons,
-settings, model) or changed content (``input_hash``) are relabelled, together with the rest of
+Incremental by default: only messages with no label or changed content (``input_hash``) are
+relabelled (labels made under another rules hash — lexicons, settings, model, staff ids; kv
+``labels_rules_hash`` — make the run full), together with the rest of
 their community-days ±1 (flooding and coordination windows may change) and the replies to them;
 windows see ±2 days of context. When the importer sets kv ``labels_dirty`` = '1' (members,
 staff or communities changed) everything is relabelled and the flag reset; ``full=True`` forces it.
@@ -44,23 +45,11 @@ import pyarrow as pa
 
 from qunkpi.classify.lexicons import load_lexicons, workspace_lexicon_dir
 from qunkpi.classify.rules import EFFECTIVE, UGC, RuleParams, Rules, label_text_table, sql_str
+from qunkpi.workspace.schema import LABEL_COLUMNS, LABEL_COLUMNS_COMPRESSED
 
 LABELS_TABLE = "message_labels"
-LABEL_COLUMNS = (
-    "message_id VARCHAR, community_id VARCHAR, cls VARCHAR, reason VARCHAR, sentiment VARCHAR, "
-    "sentiment_score DOUBLE, chars INTEGER, is_effective BOOLEAN, is_ugc BOOLEAN, rules_hash VARCHAR, "
-    "input_hash UBIGINT"
-)
-# The same columns with their compression chosen up front: DuckDB's per-segment analysis of the best
-# method (FSST for unique ids, ALP for doubles) costs more than the write itself; the result is as small.
-LABEL_COLUMNS_COMPRESSED = (
-    "message_id VARCHAR USING COMPRESSION 'fsst', community_id VARCHAR USING COMPRESSION 'dictionary', "
-    "cls VARCHAR USING COMPRESSION 'dictionary', reason VARCHAR USING COMPRESSION 'dictionary', "
-    "sentiment VARCHAR USING COMPRESSION 'dictionary', sentiment_score DOUBLE USING COMPRESSION 'alp', "
-    "chars INTEGER, is_effective BOOLEAN, is_ugc BOOLEAN, rules_hash VARCHAR USING COMPRESSION 'dictionary', "
-    "input_hash UBIGINT"
-)
 DIRTY_KEY = "labels_dirty"
+RULES_KEY = "labels_rules_hash"  # the rules hash every stored label was made under
 # must equal the input_hash computed in _insert_sql (same arguments, same order)
 INPUT_HASH = (
     "hash(md5_number(coalesce(m.msg_type, '') || chr(31) || coalesce(m.text, chr(0))), m.community_id, m.sender_id, m.sent_at, m.reply_to, "
@@ -87,9 +76,10 @@ def ensure_labels_table(con: duckdb.DuckDBPyConnection) -> None:
         [LABELS_TABLE],
     ).fetchall()
     names = {c[0] for c in cols}
-    if names and "input_hash" not in names:
+    current = {c.split()[0] for c in LABEL_COLUMNS.split(", ")}
+    if names and names != current:  # a table of an earlier layout: dropped, so the next run is full
         con.execute(f"DROP TABLE {LABELS_TABLE}")
-    if not names or "input_hash" not in names:
+    if names != current:
         try:
             con.execute(f"CREATE TABLE IF NOT EXISTS {LABELS_TABLE} ({LABEL_COLUMNS_COMPRESSED})")
         except duckdb.Error:  # an engine without per-column compression
@@ -325,7 +315,7 @@ def _any_of(col: str, values: tuple[str, ...]) -> str:
     return "(" + " OR ".join(f"{col} = {sql_str(v)}" for v in values) + ")"
 
 
-def _insert_sql(rules: Rules, rules_hash: str, use_old: bool, with_flags: bool, text_join: str) -> str:
+def _insert_sql(rules: Rules, use_old: bool, with_flags: bool, text_join: str) -> str:
     p = rules.params
     x_classes = ("spam", "filler", "question", "checkin", "share", "chat")
     answerable = ("checkin", "share", "chat")
@@ -335,15 +325,15 @@ def _insert_sql(rules: Rules, rules_hash: str, use_old: bool, with_flags: bool, 
     flag_join = "LEFT JOIN _qk_flag f ON f.rid = m._rid" if with_flags else ""
     flag = "f.why" if with_flags else "CAST(NULL AS VARCHAR)"
     return f"""INSERT INTO {LABELS_TABLE}
-        SELECT message_id, community_id, cls, reason, {Rules.sentiment_label_sql("score0")} AS sentiment,
+        SELECT message_id, cls, reason, {Rules.sentiment_label_sql("score0")} AS sentiment,
                round(score0, 4) AS sentiment_score, chars, {_any_of("cls", EFFECTIVE)} AS is_effective, {_any_of("cls", UGC)} AS is_ugc,
-               {sql_str(rules_hash)} AS rules_hash, input_hash
+               input_hash
         FROM (
           SELECT *,
             CASE WHEN is_answer AND {_any_of("cls0", answerable)} THEN 'answer' ELSE cls0 END AS cls,
             CASE WHEN is_answer AND {_any_of("cls0", answerable)} THEN 'reply_to_question' ELSE reason0 END AS reason
           FROM (
-            SELECT message_id, community_id, input_hash, is_answer,
+            SELECT message_id, input_hash, is_answer,
               coalesce(x_chars, chars_t) AS chars,
               CASE WHEN msg_type = 'system' OR recalled THEN 'system'
                    WHEN staff_why IS NOT NULL THEN 'staff'
@@ -389,7 +379,6 @@ def _insert_sql(rules: Rules, rules_hash: str, use_old: bool, with_flags: bool, 
 def _run_batch(
     con: duckdb.DuckDBPyConnection,
     rules: Rules,
-    rules_hash: str,
     use_old: bool,
     step: Callable[[float], None] | None = None,
 ) -> tuple[int, int]:
@@ -419,7 +408,7 @@ def _run_batch(
             f"CREATE OR REPLACE TEMP TABLE _qk_oldq AS SELECT DISTINCT message_id FROM {LABELS_TABLE} WHERE cls = 'question'"
         )
     with_flags = _count(con, "SELECT count(*) FROM _qk_flag") > 0
-    row = con.execute(_insert_sql(rules, rules_hash, use_old, with_flags, text_join)).fetchone()
+    row = con.execute(_insert_sql(rules, use_old, with_flags, text_join)).fetchone()
     n = int(row[0]) if row else 0
     done(1.0)
     return n, scored
@@ -467,7 +456,8 @@ def classify_workspace(
     total = _count(con, "SELECT count(*) FROM messages")
     dirty = (ws.get_kv(DIRTY_KEY) or "0") == "1"
     have = _count(con, f"SELECT count(*) FROM {LABELS_TABLE}")
-    do_full = full or dirty or have == 0
+    # labels made under other rules (lexicons, settings, model, staff ids) are all stale: a full run
+    do_full = full or dirty or have == 0 or ws.get_kv(RULES_KEY) != rules_hash
     # One transaction: a crash (even SIGKILL) leaves either every old label or every new one, never a mix
     # or an empty table (DuckDB rolls an uncommitted transaction back when the database is next opened).
     con.execute("BEGIN TRANSACTION")
@@ -484,9 +474,8 @@ def classify_workspace(
                 f"""CREATE OR REPLACE TEMP TABLE _qk_stale AS
                 SELECT m.community_id, CAST(m.sent_at AS DATE) AS day, count(*) AS n
                 FROM messages m LEFT JOIN {LABELS_TABLE} l USING (message_id)
-                WHERE l.message_id IS NULL OR l.rules_hash IS DISTINCT FROM ? OR l.input_hash IS DISTINCT FROM {INPUT_HASH}
-                GROUP BY ALL""",
-                [rules_hash],
+                WHERE l.message_id IS NULL OR l.input_hash IS DISTINCT FROM {INPUT_HASH}
+                GROUP BY ALL"""
             )
             stale = _count(con, "SELECT sum(n) FROM _qk_stale")
             orphans = _count(
@@ -537,7 +526,7 @@ def classify_workspace(
                     if progress:
                         progress(min(total, base + int(size * frac)), total)
 
-                n, sc = _run_batch(con, rules, rules_hash, use_old=False, step=step)
+                n, sc = _run_batch(con, rules, use_old=False, step=step)
                 classified += n
                 scored += sc
                 done += n
@@ -551,6 +540,7 @@ def classify_workspace(
                 con.execute(f"DROP TABLE IF EXISTS {prev}")
             if dirty:
                 ws.set_kv(DIRTY_KEY, "0")
+            ws.set_kv(RULES_KEY, rules_hash)
         elif stale:
             con.execute(
                 """CREATE OR REPLACE TEMP TABLE _qk_days AS
@@ -573,7 +563,7 @@ def classify_workspace(
                 "WHERE l.message_id IN (SELECT message_id FROM _qk_scope WHERE write)"
             )
             con.execute(f"DELETE FROM {LABELS_TABLE} WHERE message_id IN (SELECT message_id FROM {prev})")
-            classified, scored = _run_batch(con, rules, rules_hash, use_old=True)
+            classified, scored = _run_batch(con, rules, use_old=True)
             changed = _count(
                 con,
                 f"SELECT count(*) FROM {LABELS_TABLE} l JOIN {prev} p USING (message_id) WHERE l.cls <> p.cls",
@@ -606,12 +596,12 @@ def labels_fresh(ws: Any) -> bool:
     ensure_labels_table(con)
     if (ws.get_kv(DIRTY_KEY) or "0") == "1":
         return False
-    rules_hash = _rules_hash(ws, workspace_rules(ws))
+    if ws.get_kv(RULES_KEY) != _rules_hash(ws, workspace_rules(ws)):
+        return False
     n = _count(
         con,
         f"""SELECT count(*) FROM messages m LEFT JOIN {LABELS_TABLE} l USING (message_id)
-        WHERE l.message_id IS NULL OR l.rules_hash IS DISTINCT FROM ? OR l.input_hash IS DISTINCT FROM {INPUT_HASH}""",
-        [rules_hash],
+        WHERE l.message_id IS NULL OR l.input_hash IS DISTINCT FROM {INPUT_HASH}""",
     )
     return n == 0
 

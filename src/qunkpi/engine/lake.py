@@ -37,7 +37,7 @@ def export_lake(ws: Workspace, out: Path, overwrite: bool = False) -> dict[str, 
         target = out / t
         part = PARTITIONED.get(t)
         if part and counts[t]:
-            ws.con.execute(f"COPY (SELECT * FROM \"{t}\") TO '{target}' (FORMAT parquet, PARTITION_BY ({part}), OVERWRITE_OR_IGNORE)")
+            ws.con.execute(f"COPY ({_select(ws, t)}) TO '{target}' (FORMAT parquet, PARTITION_BY ({part}), OVERWRITE_OR_IGNORE)")
         else:
             target.mkdir()
             ws.con.execute(f"COPY (SELECT * FROM \"{t}\") TO '{target / 'part-0.parquet'}' (FORMAT parquet)")
@@ -51,6 +51,17 @@ def export_lake(ws: Workspace, out: Path, overwrite: bool = False) -> dict[str, 
     }
     (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return counts
+
+
+def _select(ws: Workspace, table: str) -> str:
+    """The rows of ``table`` to export; stored labels take their message's community (their partition key)."""
+    if table == "message_labels":
+        cols = [r[0] for r in ws.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'message_labels' AND table_schema = 'main'"
+        ).fetchall()]
+        if "community_id" not in cols:
+            return "SELECT l.*, m.community_id FROM message_labels l JOIN messages m USING (message_id)"
+    return f'SELECT * FROM "{table}"'
 
 
 def read_manifest(lake: Path) -> dict[str, Any]:

@@ -390,3 +390,21 @@ def create_table_sql(table: Table, compression: bool = True) -> str:
         cols.append(f'"{c.name}" {DUCKDB_TYPE[c.type]}{using}')
     cols.append(f'"{EXTRA_COLUMN}" VARCHAR')
     return f'CREATE TABLE IF NOT EXISTS "{table.name}" ({", ".join(cols)})'
+
+
+# ``message_labels``: the stored message classes (SPEC §4), written by qunkpi.classify.engine.classify_workspace.
+# No ``community_id`` (a label is read by ``message_id``; the message has the community) and no
+# per-row rules hash: every run leaves all labels under one rules hash (a changed hash makes every message stale, so
+# the run is full), kept in kv ``labels_rules_hash``. Storing either cost ≈ 0.7 CPU-s per 5M labels.
+LABEL_COLUMNS = (
+    "message_id VARCHAR, cls VARCHAR, reason VARCHAR, sentiment VARCHAR, "
+    "sentiment_score DOUBLE, chars INTEGER, is_effective BOOLEAN, is_ugc BOOLEAN, input_hash UBIGINT"
+)
+# The same columns with their compression chosen up front: DuckDB's per-segment analysis of the best
+# method (FSST for unique ids, ALP for doubles) costs more than the write itself; the result is as small.
+LABEL_COLUMNS_COMPRESSED = (
+    "message_id VARCHAR USING COMPRESSION 'fsst', "
+    "cls VARCHAR USING COMPRESSION 'dictionary', reason VARCHAR USING COMPRESSION 'dictionary', "
+    "sentiment VARCHAR USING COMPRESSION 'dictionary', sentiment_score DOUBLE USING COMPRESSION 'alp', "
+    "chars INTEGER, is_effective BOOLEAN, is_ugc BOOLEAN, input_hash UBIGINT"
+)
