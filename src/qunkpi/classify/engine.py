@@ -45,7 +45,7 @@ import pyarrow as pa
 
 from qunkpi.classify.lexicons import load_lexicons, workspace_lexicon_dir
 from qunkpi.classify.rules import EFFECTIVE, UGC, RuleParams, Rules, label_text_table, sql_str
-from qunkpi.workspace.schema import LABEL_COLUMNS, LABEL_COLUMNS_COMPRESSED
+from qunkpi.workspace.schema import LABEL_COLUMNS, LABEL_COLUMNS_COMPRESSED, LABEL_TYPES_SQL
 
 LABELS_TABLE = "message_labels"
 DIRTY_KEY = "labels_dirty"
@@ -71,15 +71,20 @@ def _rules_hash(ws: Any, rules: Rules) -> str:
 
 
 def ensure_labels_table(con: duckdb.DuckDBPyConnection) -> None:
+    """Create ``message_labels`` (and its ENUM types); a table of an earlier layout is dropped, so the next run is full."""
     cols = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND table_schema = 'main'",
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? AND table_schema = 'main'",
         [LABELS_TABLE],
     ).fetchall()
     names = {c[0] for c in cols}
+    types = dict(cols)
     current = {c.split()[0] for c in LABEL_COLUMNS.split(", ")}
-    if names and names != current:  # a table of an earlier layout: dropped, so the next run is full
+    layout_ok = names == current and str(types.get("cls", "")).upper().startswith("ENUM")
+    if names and not layout_ok:
         con.execute(f"DROP TABLE {LABELS_TABLE}")
-    if names != current:
+    if not layout_ok:
+        for sql in LABEL_TYPES_SQL:
+            con.execute(sql)
         try:
             con.execute(f"CREATE TABLE IF NOT EXISTS {LABELS_TABLE} ({LABEL_COLUMNS_COMPRESSED})")
         except duckdb.Error:  # an engine without per-column compression

@@ -37,12 +37,13 @@ import numpy as np
 import pyarrow as pa
 
 from qunkpi.classify.lexicons import Entry, Lexicons, load_lexicons
+from qunkpi.workspace.schema import LABEL_CLASSES, LABEL_SENTIMENTS
 
 RULES_VERSION = "2"
-CLASSES = ("system", "staff", "spam", "filler", "question", "answer", "checkin", "share", "chat")
+CLASSES = LABEL_CLASSES  # SPEC §4, in its order (also the order of the stored ENUM)
 EFFECTIVE = ("question", "answer", "checkin", "share", "chat")
 UGC = ("question", "answer", "checkin", "share")
-SENTIMENTS = ("negative", "neutral", "positive")
+SENTIMENTS = LABEL_SENTIMENTS
 SHARE_TYPES = ("image", "video", "link", "file")
 FILLER_TYPES = ("emotion", "redpacket")
 SEP = "\x1f"

@@ -16,7 +16,7 @@ from qunkpi.errors import WorkspaceBusy, WorkspaceError
 from qunkpi.i18n import tr
 from qunkpi.workspace import keys
 from qunkpi.workspace.config import DEFAULT_TOML, Settings, load_settings
-from qunkpi.workspace.schema import LABEL_COLUMNS_COMPRESSED, TABLES, create_table_sql
+from qunkpi.workspace.schema import LABEL_COLUMNS_COMPRESSED, LABEL_TYPES_SQL, TABLES, create_table_sql
 
 if TYPE_CHECKING:
     import ibis
@@ -39,6 +39,7 @@ META_SQL = [
         msg_type VARCHAR, text VARCHAR, from_staff BOOLEAN)""",
     """CREATE TABLE IF NOT EXISTS kv (k VARCHAR PRIMARY KEY, v VARCHAR)""",
     # Stored message classes (SPEC §4), written by qunkpi.classify.engine.classify_workspace.
+    *LABEL_TYPES_SQL,
     f"CREATE TABLE IF NOT EXISTS message_labels ({LABEL_COLUMNS_COMPRESSED})",
 ]
 
