@@ -10,7 +10,9 @@ so staff, answers and recalls are judged in context exactly as in production.
 from __future__ import annotations
 
 import csv
+import gzip
 import tempfile
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,11 +20,21 @@ from pathlib import Path
 from typing import Any
 
 from qunkpi.classify.rules import CLASSES, SENTIMENTS
+from qunkpi.errors import QunkpiError
+from qunkpi.i18n import tr
+
+POLARITY_LABELS = ("negative", "positive")
+_POLARITY_OF = {"0": "negative", "1": "positive", "negative": "negative", "positive": "positive", "neg": "negative", "pos": "positive"}
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def load_labelled(path: Path) -> list[dict[str, str]]:
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        rows = list(csv.DictReader(f))
+    rows = _read_csv(path)
     for i, r in enumerate(rows):
         r.setdefault("id", f"r{i + 1}")
         if not r.get("id"):
@@ -154,3 +166,54 @@ def evaluate_rows(
         if r.get("expected_sentiment"):
             sent_scores.pairs.append((r["expected_sentiment"], sent))
     return EvalResult(cls_scores, sent_scores, out_rows)
+
+
+def is_polarity_file(path: Path) -> bool:
+    """A binary review set: a ``label`` column (0/1 or negative/positive), a ``text`` or ``review`` column and no
+    ``expected_class`` (the layout of the public review corpora, e.g. ``label,review``)."""
+    rows = _read_csv(path)[:1]
+    return bool(rows) and "label" in rows[0] and ("text" in rows[0] or "review" in rows[0]) and "expected_class" not in rows[0]
+
+
+@dataclass
+class PolarityResult:
+    scores: Scores
+    seconds: float  # scoring time of all texts (one vectorised pass)
+    skipped: int  # rows without text
+
+    @property
+    def texts_per_second(self) -> float:
+        return len(self.scores.pairs) / self.seconds if self.seconds else 0.0
+
+
+def evaluate_polarity(path: Path, split: str | None = None) -> PolarityResult:
+    """Binary sentiment accuracy on a labelled review file (``label`` 0/1, ``text`` or ``review``): the
+    ``polarity`` of :func:`qunkpi.classify.sentiment.score_texts` (``binary=True``) against the labels.
+    ``split``: only rows whose ``split`` column has this value."""
+    from qunkpi.classify.sentiment import score_texts
+
+    rows = _read_csv(path)
+    if split is not None:
+        rows = [r for r in rows if r.get("split") == split]
+    texts: list[str] = []
+    gold: list[str] = []
+    skipped = 0
+    for i, r in enumerate(rows, start=2):  # line 1 is the header
+        text = (r.get("text") if "text" in r else r.get("review")) or ""
+        raw = str(r.get("label", "")).strip().lower()
+        if raw not in _POLARITY_OF:
+            raise QunkpiError(
+                tr(
+                    f"{path} 第 {i} 行 label 列：{raw!r} 不是 0/1 或 negative/positive——改正这一行再试",
+                    f"{path} row {i}, column label: {raw!r} is not 0/1 or negative/positive — fix the row and retry",
+                )
+            )
+        if not text.strip():
+            skipped += 1
+            continue
+        texts.append(text)
+        gold.append(_POLARITY_OF[raw])
+    t = time.perf_counter()
+    predicted, _ = score_texts(texts, binary=True)
+    seconds = time.perf_counter() - t
+    return PolarityResult(Scores(POLARITY_LABELS, list(zip(gold, predicted, strict=True))), seconds, skipped)

@@ -268,9 +268,47 @@ def _activity(ws: Any, start: str | None, end: str | None, fmt: str) -> None:
     console.print(t)
 
 
-def _evaluate(path: Path, ws: Any, fmt: str, use_model: bool) -> None:
-    from qunkpi.classify.evaluate import evaluate_rows, load_labelled
+def _evaluate_polarity(path: Path, fmt: str) -> None:
+    from qunkpi.classify.evaluate import evaluate_polarity
 
+    res = evaluate_polarity(path)
+    sc = res.scores
+    if fmt == "json":
+        print_json(
+            [
+                {
+                    "polarity_accuracy": sc.accuracy,
+                    "texts": len(sc.pairs),
+                    "skipped_empty": res.skipped,
+                    "texts_per_second": round(res.texts_per_second),
+                    "polarity": sc.table(),
+                }
+            ]
+        )
+        return
+    t = Table(
+        title=tr(
+            f"二分类情感准确率 {sc.accuracy:.1%}（{len(sc.pairs)} 条，{res.texts_per_second:,.0f} 条/秒）",
+            f"binary sentiment accuracy {sc.accuracy:.1%} ({len(sc.pairs)} texts, {res.texts_per_second:,.0f} texts/s)",
+        )
+    )
+    for h in (tr("极性", "polarity"), tr("样本", "support"), tr("精确率", "precision"), tr("召回率", "recall")):
+        t.add_column(h, justify="right")
+    for r in sc.table():
+        p, rc = r["precision"], r["recall"]
+        t.add_row(r["label"], str(r["support"]), "n/a" if p is None else f"{p:.1%}", "n/a" if rc is None else f"{rc:.1%}")
+    console.print(t)
+    console.print(sc.markdown(), markup=False)
+    if res.skipped:
+        console.print(tr(f"跳过 {res.skipped} 行空文本", f"skipped {res.skipped} rows without text"))
+
+
+def _evaluate(path: Path, ws: Any, fmt: str, use_model: bool) -> None:
+    from qunkpi.classify.evaluate import evaluate_rows, is_polarity_file, load_labelled
+
+    if is_polarity_file(path):
+        _evaluate_polarity(path, fmt)
+        return
     rows = load_labelled(path)
     res = evaluate_rows(rows, lexicon_dir=_texts_path(ws), use_model=use_model)
     if fmt == "json":
@@ -436,8 +474,10 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--eval",
                 help=tr(
-                    "已标注样本 CSV（text, expected_class …），输出各类精确率/召回率",
-                    "labelled CSV (text, expected_class, ...): per-class precision/recall",
+                    "已标注样本 CSV（text, expected_class …）：各类精确率/召回率；"
+                    "或二分类评论集（label 0/1, text 或 review，可 .csv.gz）：情感准确率",
+                    "labelled CSV (text, expected_class, ...): per-class precision/recall; "
+                    "or a binary review set (label 0/1, text or review; .csv.gz too): sentiment accuracy",
                 ),
             ),
         ] = None,
