@@ -50,9 +50,10 @@ from qunkpi.workspace.schema import LABEL_COLUMNS, LABEL_COLUMNS_COMPRESSED, LAB
 LABELS_TABLE = "message_labels"
 DIRTY_KEY = "labels_dirty"
 RULES_KEY = "labels_rules_hash"  # the rules hash every stored label was made under
-# must equal the input_hash computed in _insert_sql (same arguments, same order)
+# must equal the input_hash computed in _insert_sql (same arguments, same order; ``th`` = hash(msg_type, text)).
+# A change detector, so DuckDB's 64-bit hash of the text does (an MD5 per message made the stale check 2x slower).
 INPUT_HASH = (
-    "hash(md5_number(coalesce(m.msg_type, '') || chr(31) || coalesce(m.text, chr(0))), m.community_id, m.sender_id, m.sent_at, m.reply_to, "
+    "hash(hash(m.msg_type, m.text), m.community_id, m.sender_id, m.sent_at, m.reply_to, "
     "coalesce(m.recalled, false), CASE WHEN m.text IS NULL THEN m.extra END)"
 )
 NICKNAME_KEYS = ("group_nickname", "nickname", "NickName", "name", "群昵称", "昵称", "sender_name")
@@ -162,7 +163,7 @@ def _scope_view(con: duckdb.DuckDBPyConnection, join: str | None, extra_ids: str
     con.execute(f"CREATE OR REPLACE TEMP VIEW _qk_scope AS {base}")
 
 
-# the text key: (msg_type, text) → a 128-bit MD5, computed once per distinct pair (also part of input_hash)
+# the text key: (msg_type, text) → a 128-bit MD5, computed once per distinct pair
 TID = "md5_number(coalesce(msg_type, '') || chr(31) || coalesce(text, chr(0)))"
 # messages join their distinct text by DuckDB's 64-bit hash of (msg_type, text) when that hash has no
 # collision among the distinct texts in scope (checked every run; then it is an exact key), else by the strings
@@ -366,7 +367,7 @@ def _insert_sql(rules: Rules, use_old: bool, with_flags: bool, text_join: str) -
               FROM (
                 SELECT m.message_id, m.community_id, m.msg_type, coalesce(m.recalled, false) AS recalled,
                        st.why AS staff_why,
-                       hash(t.tid, m.community_id, m.sender_id, m.sent_at, m.reply_to, coalesce(m.recalled, false),
+                       hash(t.th, m.community_id, m.sender_id, m.sent_at, m.reply_to, coalesce(m.recalled, false),
                             CASE WHEN m.text IS NULL THEN m.extra END) AS input_hash,
                        t.cls_t, t.reason_t, t.chars AS chars_t, t.lex, t.score, {flag} AS flag,
                        (q.message_id IS NOT NULL {old_q}) AS is_answer,
