@@ -16,6 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from qunkpi import yamlio
 from qunkpi.errors import Problem, ValidationFailed
 from qunkpi.i18n import tr
 
@@ -108,7 +109,7 @@ class RuleSet:
 
 def _read(path: Path, problems: list[Problem]) -> list[dict[str, Any]]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlio.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
         problems.append(Problem(path.name, None, None, tr(f"YAML 无法解析：{e}", f"not valid YAML: {e}")))
         return []

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from qunkpi import yamlio
 from qunkpi.errors import Problem, ValidationFailed
 from qunkpi.i18n import tr
 
@@ -167,7 +168,7 @@ class Scorecards(_Model):
 
 def _read_yaml(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlio.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None

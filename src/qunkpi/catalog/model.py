@@ -16,6 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from qunkpi import yamlio
 from qunkpi.errors import Problem, ValidationFailed
 from qunkpi.workspace.schema import TABLES
 
@@ -225,7 +226,7 @@ def read_yaml_defs(paths: list[Path]) -> list[tuple[str, dict[str, Any]]]:
     problems: list[Problem] = []
     for p in paths:
         try:
-            data = yaml.safe_load(p.read_text(encoding="utf-8")) or []
+            data = yamlio.safe_load(p.read_text(encoding="utf-8")) or []
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             problems.append(Problem(p.name, mark.line + 1 if mark else None, None, f"YAML syntax error: {getattr(e, 'problem', e)}",

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from qunkpi import yamlio
 from qunkpi.errors import Problem, ValidationFailed
 from qunkpi.i18n import tr
 
@@ -156,7 +157,7 @@ class TemplateSet:
 
 def _read_yaml_list(path: Path, issues: list[Issue]) -> list[dict[str, Any]]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlio.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
         issues.append(Issue("error", path.name, tr(f"YAML 无法解析：{e}", f"not valid YAML: {e}")))
         return []
@@ -308,7 +309,7 @@ def parse_plan(data: Any, where: str) -> tuple[Plan | None, list[Issue]]:
 
 def read_plan_file(path: Path) -> tuple[Plan | None, list[Issue]]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlio.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None, [Issue("error", str(path), tr("文件不存在", "file not found"))]
     except yaml.YAMLError as e:
