@@ -69,3 +69,19 @@ def test_cli_eval_json(tmp_path: Path) -> None:
 
 def test_class_eval_file_is_not_taken_for_a_review_set() -> None:
     assert not is_polarity_file(Path(__file__).parent / "eval_messages.csv")
+
+
+# Hand-written food-delivery reviews (tests/classify/eval_reviews_delivery.csv, 250 dev + 250 test, balanced), a
+# stand-in for the independent review data of issue 3: the domain words of the lexicons were added from the dev
+# split's errors only. Measured (docs/classification.md): dev 94.4 %, test 91.2 % (before the domain words: 87.2 %
+# and 85.2 %). The floors are those figures less a small margin.
+DELIVERY = Path(__file__).parent / "eval_reviews_delivery.csv"
+
+
+@pytest.mark.parametrize(("split", "floor"), [("dev", 0.93), ("test", 0.90)])
+def test_delivery_reviews_accuracy_floor(split: str, floor: float) -> None:
+    res = evaluate_polarity(DELIVERY, split=split)
+    assert len(res.scores.pairs) == 250
+    assert res.scores.accuracy >= floor
+    for row in res.scores.table():  # neither polarity is sacrificed for the other
+        assert row["recall"] is not None and row["recall"] >= 0.85
