@@ -149,10 +149,13 @@ def _community_batches(
     return batches
 
 
-def _scope_view(con: duckdb.DuckDBPyConnection, join: str | None, extra_ids: str | None = None) -> None:
-    """(Re)define the view ``_qk_scope``: the messages to look at, with a ``write`` flag and ``_rid`` (the rowid).
+def _scope_view(
+    con: duckdb.DuckDBPyConnection, join: str | None, extra_ids: str | None = None, materialize: bool = False
+) -> None:
+    """(Re)define ``_qk_scope``: the messages to look at, with a ``write`` flag and ``_rid`` (the rowid).
 
-    ``join`` None: every message, all written.
+    ``join`` None: every message, all written. A view by default; ``materialize``: a temp table (an incremental
+    run's few thousand messages are then found once, not by every statement joining all of ``messages``).
     """
     if join is None:
         base = "SELECT m.*, m.rowid AS _rid, true AS write FROM messages m"
@@ -160,7 +163,21 @@ def _scope_view(con: duckdb.DuckDBPyConnection, join: str | None, extra_ids: str
         base = f"SELECT m.*, m.rowid AS _rid, s.write FROM messages m {join}"
     if extra_ids:
         base += f" UNION ALL SELECT m.*, m.rowid AS _rid, true AS write FROM messages m JOIN {extra_ids} x USING (message_id)"
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _qk_scope AS {base}")
+    _drop_scope(con)
+    kind = "TABLE" if materialize else "VIEW"
+    con.execute(f"CREATE TEMP {kind} _qk_scope AS {base}")
+
+
+def _drop_scope(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop ``_qk_scope`` whether it is a view or a table (a failed DROP would abort the transaction)."""
+    row = con.execute(
+        "SELECT (SELECT count(*) FROM duckdb_views() WHERE view_name = '_qk_scope' AND temporary), "
+        "(SELECT count(*) FROM duckdb_tables() WHERE table_name = '_qk_scope' AND temporary)"
+    ).fetchone()
+    if row and row[0]:
+        con.execute("DROP VIEW _qk_scope")
+    if row and row[1]:
+        con.execute("DROP TABLE _qk_scope")
 
 
 # the text key: (msg_type, text) → a 128-bit MD5, computed once per distinct pair
@@ -421,7 +438,7 @@ def _run_batch(
 
 
 def _drop_temps(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("DROP VIEW IF EXISTS _qk_scope")
+    _drop_scope(con)
     for t in (
         "_qk_src",
         "_qk_tx",
@@ -437,6 +454,7 @@ def _drop_temps(con: duckdb.DuckDBPyConnection) -> None:
         "_qk_tl_all",
         "_qk_batch",
         "_qk_stale",
+        "_qk_check",
         "_qk_days",
         "_qk_extra",
         "_qk_staff",
@@ -476,21 +494,25 @@ def classify_workspace(
         )
         stale = 0
         if not do_full:
+            # one pass over messages ⟗ labels: messages without a current label (stale) and labels without
+            # a message (orphans, removed)
             con.execute(
-                f"""CREATE OR REPLACE TEMP TABLE _qk_stale AS
-                SELECT m.community_id, CAST(m.sent_at AS DATE) AS day, count(*) AS n
-                FROM messages m LEFT JOIN {LABELS_TABLE} l USING (message_id)
-                WHERE l.message_id IS NULL OR l.input_hash IS DISTINCT FROM {INPUT_HASH}
-                GROUP BY ALL"""
+                f"""CREATE OR REPLACE TEMP TABLE _qk_check AS
+                SELECT m.community_id, CAST(m.sent_at AS DATE) AS day, m.message_id IS NULL AS orphan,
+                       l.message_id AS label_id
+                FROM messages m FULL OUTER JOIN {LABELS_TABLE} l ON l.message_id = m.message_id
+                WHERE m.message_id IS NULL OR l.message_id IS NULL OR l.input_hash IS DISTINCT FROM {INPUT_HASH}"""
+            )
+            con.execute(
+                """CREATE OR REPLACE TEMP TABLE _qk_stale AS
+                SELECT community_id, day, count(*) AS n FROM _qk_check WHERE NOT orphan GROUP BY ALL"""
             )
             stale = _count(con, "SELECT sum(n) FROM _qk_stale")
-            orphans = _count(
-                con,
-                f"SELECT count(*) FROM {LABELS_TABLE} l WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.message_id = l.message_id)",
-            )
+            orphans = _count(con, "SELECT count(*) FROM _qk_check WHERE orphan")
             if orphans:
                 con.execute(
-                    f"DELETE FROM {LABELS_TABLE} l WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.message_id = l.message_id)"
+                    f"DELETE FROM {LABELS_TABLE} WHERE message_id IN "
+                    "(SELECT label_id FROM _qk_check WHERE orphan)"
                 )
             if stale > INCREMENTAL_MAX_SHARE * total:
                 do_full = True
@@ -562,7 +584,7 @@ def classify_workspace(
                 WHERE m.reply_to IN (SELECT message_id FROM _qk_scope WHERE write)
                   AND m.message_id NOT IN (SELECT message_id FROM _qk_scope)"""
             )
-            _scope_view(con, join, "_qk_extra")
+            _scope_view(con, join, "_qk_extra", materialize=True)
             prev = "_qk_prev_labels"
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE {prev} AS SELECT l.message_id, l.cls FROM {LABELS_TABLE} l "
