@@ -49,3 +49,21 @@ def test_1m_scale_sits_between_small_and_medium() -> None:
 
     assert units("small") < units("1m") < units("medium")
     assert 0.15 < units("1m") / units("medium") < 0.25
+
+
+def test_baselines_agree_and_repeat_reports_medians(tiny_data: Path, tmp_path: Path) -> None:
+    import statistics
+
+    months = ["2026-09", "2026-10"]
+    rep = run_bench("tiny", tiny_data, tmp_path / "ws", months, baseline=True, steps=["import", "classify"], repeat=2)
+    p, s = rep["pandas"], rep["sql"]
+    # the engine and the pandas / SQL baselines compute the same values on the same data
+    assert p["values_compared"] > 0 and p["mismatches"] == []
+    assert s["values_compared"] > 0 and s["mismatches"] == []
+    for r, other in ((p, "pandas_runs_seconds"), (s, "sql_runs_seconds")):
+        assert r["rounds"] == 2 and len(r["engine_runs_seconds"]) == 2 and len(r[other]) == 2
+        assert r["engine_seconds"] == pytest.approx(statistics.median(r["engine_runs_seconds"]), abs=1e-3)
+    assert p["pandas_seconds"] == pytest.approx(statistics.median(p["pandas_runs_seconds"]), abs=1e-3)
+    assert p["speedup"] == pytest.approx(p["pandas_seconds"] / p["engine_seconds"], abs=0.01)
+    md = markdown(rep)
+    assert "median of 2 alternating rounds" in md and "Runs: qunkpi" in md

@@ -10,6 +10,7 @@ import json
 import math
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -98,8 +99,12 @@ def run_bench(
     baseline: bool = True,
     progress: Callable[[str], None] | None = None,
     steps: list[str] | None = None,
+    repeat: int = 1,
 ) -> dict[str, Any]:
-    """Run the pipeline steps (``steps``: a prefix-ordered subset of PIPELINE, default all) and the baselines."""
+    """Run the pipeline steps (``steps``: a prefix-ordered subset of PIPELINE, default all) and the baselines.
+
+    ``repeat``: rounds of each baseline comparison (qunkpi and the baseline alternately, each in a fresh process);
+    the medians are compared. Single runs on a shared machine vary by 20 % and more."""
     say = progress or (lambda _m: None)
     results: dict[str, StepResult] = {}
     for name in steps or PIPELINE:
@@ -123,32 +128,55 @@ def run_bench(
     }
     if baseline:
         _export_labels(ws)
-        say("engine (pandas subset)")
-        eng = run_step("engine_subset", ws, data, months)
-        say("pandas baseline")
-        pdr = run_step("pandas", ws, data, months)
-        n, bad = compare(eng.facts["values"], pdr.facts["values"])
+        rounds = max(1, repeat)
+        eng_runs: list[StepResult] = []
+        pd_runs: list[StepResult] = []
+        for i in range(rounds):  # alternate the two sides, so a slow spell of the machine hits both
+            say(_round("engine (pandas subset)", i, rounds))
+            eng_runs.append(run_step("engine_subset", ws, data, months))
+            say(_round("pandas baseline", i, rounds))
+            pd_runs.append(run_step("pandas", ws, data, months))
+        n, bad = compare(eng_runs[0].facts["values"], pd_runs[0].facts["values"])
+        eng_s, pd_s = _median(eng_runs), _median(pd_runs)
         report["pandas"] = {
-            "engine_seconds": round(eng.seconds, 3),
-            "pandas_seconds": round(pdr.seconds, 3),
-            "speedup": round(pdr.seconds / eng.seconds, 2) if eng.seconds else None,
-            "engine_peak_rss_mb": round(eng.peak_rss_mb, 1),
-            "pandas_peak_rss_mb": round(pdr.peak_rss_mb, 1),
+            "engine_seconds": round(eng_s, 3),
+            "pandas_seconds": round(pd_s, 3),
+            "speedup": round(pd_s / eng_s, 2) if eng_s else None,
+            "engine_peak_rss_mb": round(max(r.peak_rss_mb for r in eng_runs), 1),
+            "pandas_peak_rss_mb": round(max(r.peak_rss_mb for r in pd_runs), 1),
             "values_compared": n,
             "mismatches": bad[:20],
+            "rounds": rounds,
+            "engine_runs_seconds": [round(r.seconds, 3) for r in eng_runs],
+            "pandas_runs_seconds": [round(r.seconds, 3) for r in pd_runs],
         }
-        say("hand-written SQL")
-        e3 = run_step("engine_sql3", ws, data, months)
-        sq = run_step("sql", ws, data, months)
-        n3, bad3 = compare(e3.facts["values"], sq.facts["values"])
+        e3_runs: list[StepResult] = []
+        sq_runs: list[StepResult] = []
+        for i in range(rounds):
+            say(_round("hand-written SQL", i, rounds))
+            e3_runs.append(run_step("engine_sql3", ws, data, months))
+            sq_runs.append(run_step("sql", ws, data, months))
+        n3, bad3 = compare(e3_runs[0].facts["values"], sq_runs[0].facts["values"])
+        e3_s, sq_s = _median(e3_runs), _median(sq_runs)
         report["sql"] = {
-            "engine_seconds": round(e3.seconds, 3),
-            "sql_seconds": round(sq.seconds, 3),
-            "ratio": round(e3.seconds / sq.seconds, 2) if sq.seconds else None,
+            "engine_seconds": round(e3_s, 3),
+            "sql_seconds": round(sq_s, 3),
+            "ratio": round(e3_s / sq_s, 2) if sq_s else None,
             "values_compared": n3,
             "mismatches": bad3[:20],
+            "rounds": rounds,
+            "engine_runs_seconds": [round(r.seconds, 3) for r in e3_runs],
+            "sql_runs_seconds": [round(r.seconds, 3) for r in sq_runs],
         }
     return report
+
+
+def _median(runs: list[StepResult]) -> float:
+    return float(statistics.median(r.seconds for r in runs))
+
+
+def _round(label: str, i: int, rounds: int) -> str:
+    return label if rounds == 1 else f"{label} ({i + 1}/{rounds})"
 
 
 def _export_labels(ws: Path) -> None:
@@ -173,16 +201,29 @@ def markdown(report: dict[str, Any]) -> str:
     lines.append(f"| **end to end** | **{report['end_to_end_seconds']:.2f}** | | |")
     if "pandas" in report:
         p = report["pandas"]
-        lines += ["", f"Metric step vs the pandas baseline ({len(report['months'])} monthly periods, 18 metrics): qunkpi "
+        lines += ["", f"Metric step vs the pandas baseline ({len(report['months'])} monthly periods, 18 metrics){_rounds(p)}: qunkpi "
                   f"{p['engine_seconds']:.2f} s ({p['engine_peak_rss_mb']:.0f} MiB) vs pandas {p['pandas_seconds']:.2f} s "
                   f"({p['pandas_peak_rss_mb']:.0f} MiB) → **{p['speedup']}×**; {p['values_compared']} values compared, "
-                  f"{len(p['mismatches'])} mismatches."]
+                  f"{len(p['mismatches'])} mismatches.{_runs(p, 'pandas_runs_seconds')}"]
     if "sql" in report:
         s = report["sql"]
-        lines += ["", f"engaged_rate + silent_ratio + response_30m_rate vs hand-written DuckDB SQL: qunkpi {s['engine_seconds']:.2f} s "
+        lines += ["", f"engaged_rate + silent_ratio + response_30m_rate vs hand-written DuckDB SQL{_rounds(s)}: qunkpi {s['engine_seconds']:.2f} s "
                   f"vs SQL {s['sql_seconds']:.2f} s → ratio **{s['ratio']}** (target ≤ 1.5); {s['values_compared']} values compared, "
-                  f"{len(s['mismatches'])} mismatches."]
+                  f"{len(s['mismatches'])} mismatches.{_runs(s, 'sql_runs_seconds')}"]
     return "\n".join(lines)
+
+
+def _rounds(r: dict[str, Any]) -> str:
+    n = int(r.get("rounds", 1))
+    return f", median of {n} alternating rounds" if n > 1 else ""
+
+
+def _runs(r: dict[str, Any], other: str) -> str:
+    if int(r.get("rounds", 1)) <= 1:
+        return ""
+    eng = ", ".join(f"{x:.2f}" for x in r["engine_runs_seconds"])
+    base = ", ".join(f"{x:.2f}" for x in r[other])
+    return f" Runs: qunkpi {eng} s; baseline {base} s."
 
 
 __all__ = ["StepResult", "compare", "markdown", "run_bench", "tr"]

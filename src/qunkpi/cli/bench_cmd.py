@@ -27,6 +27,10 @@ def register(app: typer.Typer) -> None:
         data: Annotated[Path | None, typer.Option("--data", help=tr("数据文件夹（默认 bench/data/<scale>）", "data folder (default bench/data/<scale>)"))] = None,
         end: Annotated[str, typer.Option("--end", help=tr("演示数据最后一个月", "last month of the demo data"))] = "2026-10",
         json_out: Annotated[Path | None, typer.Option("--json", help=tr("把结果写成 JSON", "write the results as JSON"))] = None,
+        repeat: Annotated[int, typer.Option("--repeat", min=1, help=tr(
+            "基线对比的轮数（qunkpi 与基线交替运行，取中位数；默认 1）",
+            "rounds of the baseline comparisons (qunkpi and the baseline alternately; medians compared; default 1)",
+        ))] = 1,
         steps: Annotated[str | None, typer.Option("--steps", help=tr(
             "只运行这些步骤，逗号分隔（import,classify,metrics,report），不跑基线",
             "run only these steps (comma-separated, in order: import,classify,metrics,report; no baselines)",
@@ -62,7 +66,7 @@ def register(app: typer.Typer) -> None:
             ws = root / "data" / f"ws-{scale}"
             with progress_bar(tr("基准测试", "benchmarking")) as advance:
                 report = run_bench(scale, data_dir, ws, months, baseline=baseline == "pandas" and chosen == PIPELINE,
-                                   progress=lambda s: advance(s), steps=chosen)
+                                   progress=lambda s: advance(s), steps=chosen, repeat=repeat)
         console.print(markdown(report))
         if json_out:
             json_out.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
