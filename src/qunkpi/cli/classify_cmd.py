@@ -268,6 +268,17 @@ def _activity(ws: Any, start: str | None, end: str | None, fmt: str) -> None:
     console.print(t)
 
 
+def _scores_table(title: str, label_header: str, rows: list[dict[str, Any]]) -> Table:
+    """Support, precision and recall per label (rows of ``Scores.table()``)."""
+    t = Table(title=title)
+    for h in (label_header, tr("样本", "support"), tr("精确率", "precision"), tr("召回率", "recall")):
+        t.add_column(h, justify="right")
+    for r in rows:
+        p, rc = r["precision"], r["recall"]
+        t.add_row(r["label"], str(r["support"]), "n/a" if p is None else f"{p:.1%}", "n/a" if rc is None else f"{rc:.1%}")
+    return t
+
+
 def _evaluate_polarity(path: Path, fmt: str) -> None:
     from qunkpi.classify.evaluate import evaluate_polarity
 
@@ -286,18 +297,11 @@ def _evaluate_polarity(path: Path, fmt: str) -> None:
             ]
         )
         return
-    t = Table(
-        title=tr(
-            f"二分类情感准确率 {sc.accuracy:.1%}（{len(sc.pairs)} 条，{res.texts_per_second:,.0f} 条/秒）",
-            f"binary sentiment accuracy {sc.accuracy:.1%} ({len(sc.pairs)} texts, {res.texts_per_second:,.0f} texts/s)",
-        )
+    title = tr(
+        f"二分类情感准确率 {sc.accuracy:.1%}（{len(sc.pairs)} 条，{res.texts_per_second:,.0f} 条/秒）",
+        f"binary sentiment accuracy {sc.accuracy:.1%} ({len(sc.pairs)} texts, {res.texts_per_second:,.0f} texts/s)",
     )
-    for h in (tr("极性", "polarity"), tr("样本", "support"), tr("精确率", "precision"), tr("召回率", "recall")):
-        t.add_column(h, justify="right")
-    for r in sc.table():
-        p, rc = r["precision"], r["recall"]
-        t.add_row(r["label"], str(r["support"]), "n/a" if p is None else f"{p:.1%}", "n/a" if rc is None else f"{rc:.1%}")
-    console.print(t)
+    console.print(_scores_table(title, tr("极性", "polarity"), sc.table()))
     console.print(sc.markdown(), markup=False)
     if res.skipped:
         console.print(tr(f"跳过 {res.skipped} 行空文本", f"skipped {res.skipped} rows without text"))
@@ -327,24 +331,12 @@ def _evaluate(path: Path, ws: Any, fmt: str, use_model: bool) -> None:
             ]
         )
         return
-    t = Table(
-        title=tr(
-            f"类别准确率 {res.classes.accuracy:.1%}（{len(rows)} 条）",
-            f"class accuracy {res.classes.accuracy:.1%} ({len(rows)} rows)",
-        )
+    title = tr(
+        f"类别准确率 {res.classes.accuracy:.1%}（{len(rows)} 条）",
+        f"class accuracy {res.classes.accuracy:.1%} ({len(rows)} rows)",
     )
-    for h in (tr("类别", "class"), tr("样本", "support"), tr("精确率", "precision"), tr("召回率", "recall")):
-        t.add_column(h, justify="right")
-    for r in res.classes.table():
-        if r["support"] or r["predicted"]:
-            p, rc = r["precision"], r["recall"]
-            t.add_row(
-                r["label"],
-                str(r["support"]),
-                "n/a" if p is None else f"{p:.1%}",
-                "n/a" if rc is None else f"{rc:.1%}",
-            )
-    console.print(t)
+    shown = [r for r in res.classes.table() if r["support"] or r["predicted"]]
+    console.print(_scores_table(title, tr("类别", "class"), shown))
     console.print(res.classes.markdown(), markup=False)
     if res.sentiment.pairs:
         console.print(
