@@ -85,3 +85,12 @@ def test_delivery_reviews_accuracy_floor(split: str, floor: float) -> None:
     assert res.scores.accuracy >= floor
     for row in res.scores.table():  # neither polarity is sacrificed for the other
         assert row["recall"] is not None and row["recall"] >= 0.85
+
+
+def test_bad_label_row_counts_every_row_even_with_a_split(tmp_path: Path) -> None:
+    path = tmp_path / "split.csv"
+    path.write_text("split,label,text\ndev,1,好吃\ntest,1,好喝\ndev,2,难吃\n", encoding="utf-8")
+    with pytest.raises(QunkpiError) as e:
+        evaluate_polarity(path, split="dev")
+    msg = str(e.value)
+    assert "row 4" in msg or "第 4 行" in msg

@@ -27,9 +27,12 @@ POLARITY_LABELS = ("negative", "positive")
 _POLARITY_OF = {"0": "negative", "1": "positive", "negative": "negative", "positive": "positive", "neg": "negative", "pos": "positive"}
 
 
+def _open_text(path: Path) -> Any:
+    return (gzip.open if path.suffix == ".gz" else open)(path, "rt", encoding="utf-8-sig", newline="")
+
+
 def _read_csv(path: Path) -> list[dict[str, str]]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8-sig", newline="") as f:
+    with _open_text(path) as f:
         return list(csv.DictReader(f))
 
 
@@ -171,8 +174,9 @@ def evaluate_rows(
 def is_polarity_file(path: Path) -> bool:
     """A binary review set: a ``label`` column (0/1 or negative/positive), a ``text`` or ``review`` column and no
     ``expected_class`` (the layout of the public review corpora, e.g. ``label,review``)."""
-    rows = _read_csv(path)[:1]
-    return bool(rows) and "label" in rows[0] and ("text" in rows[0] or "review" in rows[0]) and "expected_class" not in rows[0]
+    with _open_text(path) as f:
+        cols = set(csv.DictReader(f).fieldnames or [])
+    return "label" in cols and bool(cols & {"text", "review"}) and "expected_class" not in cols
 
 
 @dataclass
@@ -192,13 +196,12 @@ def evaluate_polarity(path: Path, split: str | None = None) -> PolarityResult:
     ``split``: only rows whose ``split`` column has this value."""
     from qunkpi.classify.sentiment import score_texts
 
-    rows = _read_csv(path)
-    if split is not None:
-        rows = [r for r in rows if r.get("split") == split]
     texts: list[str] = []
     gold: list[str] = []
     skipped = 0
-    for i, r in enumerate(rows, start=2):  # line 1 is the header
+    for i, r in enumerate(_read_csv(path), start=2):  # row 1 is the header
+        if split is not None and r.get("split") != split:
+            continue
         text = (r.get("text") if "text" in r else r.get("review")) or ""
         raw = str(r.get("label", "")).strip().lower()
         if raw not in _POLARITY_OF:
