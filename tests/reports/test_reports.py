@@ -124,10 +124,20 @@ def test_html_report_snapshot(report_ws, lang: str) -> None:  # type: ignore[no-
         # churn 1/6 = 16.7% against the 5% review line
         assert "退群率 | 16.7% | 0.0% | <= 5% | 未达基准" in text
         assert "十月打卡挑战 | 2026-10-12 20:00 | 8 | 3 | 37.5% | 25.0%" in text
+        # sections 一、二、三 are the summary, the KPI table and the problems; the communities continue the count
+        assert "四、轻食打卡营" in text and "六、品牌公众号" in text
     else:
         assert "Monthly community report" in text
         assert "Churn rate | 16.7% | 0.0% | <= 5% | below benchmark" in text
     check_snapshot(f"monthly_{lang}.txt", text)
+
+
+def test_chinese_section_numerals() -> None:
+    from qunkpi.reports.html import chinese_numeral
+
+    expected = {1: "一", 4: "四", 10: "十", 11: "十一", 20: "二十", 93: "九十三", 100: "一百", 101: "一百零一",
+                110: "一百一十", 1010: "一千零一十"}
+    assert {n: chinese_numeral(n) for n in expected} == expected
 
 
 def test_html_report_is_self_contained(report_ws, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -34,12 +34,37 @@ def chart_options(report: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_numeral(n: int) -> str:
+    """1 → 一, 10 → 十, 23 → 二十三, 105 → 一百零五 (section numbers of the Chinese report, 1 ≤ n < 10000)."""
+    if not 0 < n < 10000:
+        return str(n)
+    out = ""
+    zero = False
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        d = n // value % 10
+        if d:
+            if zero:
+                out += "零"
+            out += ("" if (unit == "十" and d == 1 and not out) else _DIGITS[d]) + unit
+            zero = False
+        elif out:
+            zero = True
+    return out
+
+
 def render_html(report: dict[str, Any], *, inline_js: bool = True) -> str:
     lang = report["lang"]
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
 
     def t(zh: str, en: str) -> str:
         return tr(zh, en, lang)
+
+    def section(n: int) -> str:
+        """The numbering of the report's sections: 四、 in Chinese, 4. in English."""
+        return t(f"{chinese_numeral(n)}、", f"{n}. ")
 
     names = {
         "waterfall": t("入群 / 退群瀑布图", "Join / leave waterfall"),
@@ -54,6 +79,7 @@ def render_html(report: dict[str, Any], *, inline_js: bool = True) -> str:
         r=report,
         lang=lang,
         t=t,
+        section=section,
         refs=refs,
         names=names,
         one_day=timedelta(days=1),
