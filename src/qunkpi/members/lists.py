@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import ibis
+import ibis.expr.types as ir
 import pandas as pd
 
 from qunkpi.engine.periods import Period, trailing
@@ -24,6 +25,16 @@ LIST_KINDS = ("silent", "koc", "churn-risk", "scores", "lifecycle")
 
 def _days_between(later: pd.Series | pd.Timestamp, earlier: pd.Series) -> pd.Series:
     return ((later - earlier).dt.total_seconds() / 86400.0).round(2)
+
+
+def _with_last_message(people: ir.Table, messages: ir.Table, end: ir.Value) -> ir.Table:
+    """``people`` (``community_id``, ``member_id``) with ``last_message_at``: their latest countable message in that
+    community before ``end`` (null when none)."""
+    before = messages.filter(messages.sent_at < end)
+    last = before.group_by(["community_id", before.sender_id.name("l_id")]).aggregate(last_message_at=before.sent_at.max())
+    last = last.select(l_comm="community_id", l_id="l_id", last_message_at="last_message_at")
+    cond = [people.community_id == last.l_comm, people.member_id == last.l_id]
+    return people.left_join(last, cond).drop("l_comm", "l_id")
 
 
 def silent_members(
@@ -50,10 +61,7 @@ def silent_members(
             ap = ctx.backend.table("activity_participants").join(a, "activity_id")
             ap = ap.filter((ap.participated_at >= since) & (ap.participated_at < end))
             silent = silent.anti_join(ap, [silent.community_id == ap.a_comm, silent.member_id == ap.member_id])
-        before = m.filter(m.sent_at < end)
-        last = before.group_by(["community_id", before.sender_id.name("l_id")]).aggregate(last_message_at=before.sent_at.max())
-        last = last.select(l_comm="community_id", l_id="l_id", last_message_at="last_message_at")
-        out = silent.left_join(last, [silent.community_id == last.l_comm, silent.member_id == last.l_id]).drop("l_comm", "l_id")
+        out = _with_last_message(silent, m, end)
         df = ctx.backend.execute(out)
         df["period"] = p.label
         df["silent_days"] = n
@@ -87,10 +95,7 @@ def churn_risk_members(
         m = ctx.messages
         now = m.filter((m.sent_at >= start) & (m.sent_at < end))
         j = j.anti_join(now, [j.community_id == now.community_id, j.member_id == now.sender_id])
-        before = m.filter(m.sent_at < end)
-        last = before.group_by(["community_id", before.sender_id.name("l_id")]).aggregate(last_message_at=before.sent_at.max())
-        last = last.select(l_comm="community_id", l_id="l_id", last_message_at="last_message_at")
-        j = j.left_join(last, [j.community_id == last.l_comm, j.member_id == last.l_id]).drop("l_comm", "l_id")
+        j = _with_last_message(j, m, end)
         df = ctx.backend.execute(j)
         df["period"] = p.label
         df["days_since_last_message"] = _days_between(pd.Timestamp(p.end), df["last_message_at"])
