@@ -62,6 +62,7 @@ def add(
         "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [mid, cid, sender, T0 + timedelta(minutes=minutes), msg_type, text, reply_to, recalled, extra],
     )
+    ws.messages_changed()  # what every writer of messages does (the importer in the product)
 
 
 def labels(ws: Workspace) -> dict[str, tuple[str, str, str]]:
@@ -205,6 +206,7 @@ def test_incremental_and_full_runs(cws: Workspace, tmp_path: Path) -> None:
     assert labels(ws)["m3"][0] == "filler" and labels(ws)["m2"][0] == "answer"
     # content change (recall arrives later) is noticed through input_hash
     ws.con.execute("UPDATE messages SET recalled = true WHERE message_id = 'm3'")
+    ws.messages_changed()
     assert not labels_fresh(ws)
     r4 = classify_workspace(ws)
     assert r4["classified"] >= 1 and labels(ws)["m3"][:2] == ("system", "recalled")
@@ -223,6 +225,7 @@ def test_incremental_and_full_runs(cws: Workspace, tmp_path: Path) -> None:
     assert labels(ws)["m1"][0] == "chat"
     # orphan labels disappear when their message does
     ws.con.execute("DELETE FROM messages WHERE message_id = 'm4'")
+    ws.messages_changed()
     classify_workspace(ws)
     assert "m4" not in labels(ws)
     r7 = classify_workspace(ws, full=True)

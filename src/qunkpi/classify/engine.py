@@ -46,6 +46,7 @@ import pyarrow as pa
 from qunkpi.classify.lexicons import load_lexicons, workspace_lexicon_dir
 from qunkpi.classify.rules import EFFECTIVE, UGC, RuleParams, Rules, label_text_table, sql_str
 from qunkpi.workspace.schema import LABEL_COLUMNS, LABEL_COLUMNS_COMPRESSED, LABEL_TYPES_SQL
+from qunkpi.workspace.workspace import LABELS_VERSION_KEY, MESSAGES_VERSION_KEY
 
 LABELS_TABLE = "message_labels"
 DIRTY_KEY = "labels_dirty"
@@ -71,8 +72,8 @@ def _rules_hash(ws: Any, rules: Rules) -> str:
     return h.hexdigest()[:16]
 
 
-def ensure_labels_table(con: duckdb.DuckDBPyConnection) -> None:
-    """Create ``message_labels`` (and its ENUM types); a table of an earlier layout is dropped, so the next run is full."""
+def _layout_ok(con: duckdb.DuckDBPyConnection) -> tuple[bool, bool]:
+    """(the labels table exists, it has the current layout)."""
     cols = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? AND table_schema = 'main'",
         [LABELS_TABLE],
@@ -80,7 +81,34 @@ def ensure_labels_table(con: duckdb.DuckDBPyConnection) -> None:
     names = {c[0] for c in cols}
     types = dict(cols)
     current = {c.split()[0] for c in LABEL_COLUMNS.split(", ")}
-    layout_ok = names == current and str(types.get("cls", "")).upper().startswith("ENUM")
+    return bool(names), names == current and str(types.get("cls", "")).upper().startswith("ENUM")
+
+
+def labels_cover_messages(ws: Any) -> bool:
+    """True when the stored labels were made from exactly the stored messages, in the current layout.
+
+    Then every message has one label carrying its message columns, and the metric engine reads its countable
+    messages from ``message_labels`` alone (no join; :class:`qunkpi.engine.context.Ctx`). Every writer of
+    ``messages`` renews kv ``messages_version`` (:meth:`Workspace.messages_changed`); a classification run
+    records the token it labelled under. Stale labels under other rules still cover the messages: metrics use
+    the stored classes as they are, as they always have.
+    """
+    return _same_version(ws) and _layout_ok(ws.con)[1]
+
+
+def _same_version(ws: Any) -> bool:
+    """The labels were made from the messages as they are (kv tokens equal; the row counts too, a cheap guard
+    against a writer that did not renew the token)."""
+    if ws.get_kv(LABELS_VERSION_KEY) != (ws.get_kv(MESSAGES_VERSION_KEY) or "0"):
+        return False
+    row = ws.con.execute(f"SELECT (SELECT count(*) FROM messages) = (SELECT count(*) FROM {LABELS_TABLE})").fetchone()
+    return bool(row and row[0])
+
+
+def ensure_labels_table(con: duckdb.DuckDBPyConnection) -> None:
+    """Create ``message_labels`` (and its ENUM types); a table of an earlier layout is dropped, so the next run is full."""
+    exists, layout_ok = _layout_ok(con)
+    names = exists
     if names and not layout_ok:
         con.execute(f"DROP TABLE {LABELS_TABLE}")
     if not layout_ok:
@@ -350,13 +378,14 @@ def _insert_sql(rules: Rules, use_old: bool, with_flags: bool, text_join: str) -
     return f"""INSERT INTO {LABELS_TABLE}
         SELECT message_id, cls, reason, {Rules.sentiment_label_sql("score0")} AS sentiment,
                round(score0, 4) AS sentiment_score, chars, {_any_of("cls", EFFECTIVE)} AS is_effective, {_any_of("cls", UGC)} AS is_ugc,
-               input_hash
+               input_hash, community_id, sender_id, sent_at, msg_type, reply_to,
+               CASE WHEN cls = 'question' THEN text END AS question_text
         FROM (
           SELECT *,
             CASE WHEN is_answer AND {_any_of("cls0", answerable)} THEN 'answer' ELSE cls0 END AS cls,
             CASE WHEN is_answer AND {_any_of("cls0", answerable)} THEN 'reply_to_question' ELSE reason0 END AS reason
           FROM (
-            SELECT message_id, input_hash, is_answer,
+            SELECT message_id, input_hash, is_answer, community_id, sender_id, sent_at, msg_type, reply_to, text,
               coalesce(x_chars, chars_t) AS chars,
               CASE WHEN msg_type = 'system' OR recalled THEN 'system'
                    WHEN staff_why IS NOT NULL THEN 'staff'
@@ -382,7 +411,8 @@ def _insert_sql(rules: Rules, use_old: bool, with_flags: bool, text_join: str) -
               SELECT *, TRY_CAST(xs[1] AS INTEGER) AS x_chars, xs[2] AS x_cls, xs[3] AS x_reason,
                      TRY_CAST(xs[4] AS DOUBLE) AS x_score
               FROM (
-                SELECT m.message_id, m.community_id, m.msg_type, coalesce(m.recalled, false) AS recalled,
+                SELECT m.message_id, m.community_id, m.sender_id, m.sent_at, m.msg_type, m.reply_to, m.text,
+                       coalesce(m.recalled, false) AS recalled,
                        st.why AS staff_why,
                        hash(t.th, m.community_id, m.sender_id, m.sent_at, m.reply_to, coalesce(m.recalled, false),
                             CASE WHEN m.text IS NULL THEN m.extra END) AS input_hash,
@@ -482,6 +512,9 @@ def classify_workspace(
     have = _count(con, f"SELECT count(*) FROM {LABELS_TABLE}")
     # labels made under other rules (lexicons, settings, model, staff ids) are all stale: a full run
     do_full = full or dirty or have == 0 or ws.get_kv(RULES_KEY) != rules_hash
+    version = ws.get_kv(MESSAGES_VERSION_KEY) or "0"
+    # the labels were made from exactly these messages, under these rules: nothing can be stale
+    current = not do_full and _same_version(ws)
     # One transaction: a crash (even SIGKILL) leaves either every old label or every new one, never a mix
     # or an empty table (DuckDB rolls an uncommitted transaction back when the database is next opened).
     con.execute("BEGIN TRANSACTION")
@@ -493,7 +526,7 @@ def classify_workspace(
             "ckey UHUGEINT, tk UHUGEINT, score DOUBLE, sentiment VARCHAR)"
         )
         stale = 0
-        if not do_full:
+        if not do_full and not current:
             # one pass over messages ⟗ labels: messages without a current label (stale) and labels without
             # a message (orphans, removed)
             con.execute(
@@ -597,6 +630,7 @@ def classify_workspace(
                 f"SELECT count(*) FROM {LABELS_TABLE} l JOIN {prev} p USING (message_id) WHERE l.cls <> p.cls",
             )
             con.execute(f"DROP TABLE IF EXISTS {prev}")
+        ws.set_kv(LABELS_VERSION_KEY, version)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -626,6 +660,8 @@ def labels_fresh(ws: Any) -> bool:
         return False
     if ws.get_kv(RULES_KEY) != _rules_hash(ws, workspace_rules(ws)):
         return False
+    if _same_version(ws):
+        return True  # labelled from exactly these messages under these rules
     n = _count(
         con,
         f"""SELECT count(*) FROM messages m LEFT JOIN {LABELS_TABLE} l USING (message_id)

@@ -149,6 +149,7 @@ def evaluate_rows(
                     )
                 )
             con.executemany("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)", msgs)
+            ws.messages_changed()
             classify_workspace(ws, full=True)
             got = {
                 mid: (cls, reason, sent, score)

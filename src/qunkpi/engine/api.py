@@ -19,6 +19,13 @@ def staff_ids_of(ws: Workspace) -> list[str]:
     return [ws.person_id(s) for s in ws.settings.staff_ids]
 
 
+def labels_cover(ws: Workspace) -> bool:
+    """Whether the metric engine may read the countable messages from the stored labels alone (Ctx.labels_cover)."""
+    from qunkpi.classify.engine import labels_cover_messages
+
+    return labels_cover_messages(ws)
+
+
 def metrics_for_periods(
     ws: Workspace,
     periods: list[Period],
@@ -35,6 +42,7 @@ def metrics_for_periods(
         settings=ws.settings,
         staff_ids=staff_ids_of(ws),
         progress=progress,
+        labels_cover=labels_cover(ws),
     )
     return run_metrics(ws.ibis(), periods, opts)
 

@@ -39,6 +39,10 @@ class Ctx:
     # month costs what the month costs, not what the whole history costs (incremental refresh, issue 9).
     # None reads everything.
     message_margin_days: int | None = 62
+    # The stored labels cover exactly the stored messages and carry their message columns
+    # (qunkpi.classify.engine.labels_cover_messages): the countable messages are then read from
+    # ``message_labels`` alone, without joining millions of labels to their messages. Off: the join.
+    labels_cover: bool = False
 
     _held: list[Any] = field(default_factory=list)
     _blocks: dict[str, ir.Table] = field(default_factory=dict)
@@ -96,7 +100,7 @@ class Ctx:
         tbl = self.backend.table(name)
         if self.communities is not None and "community_id" in tbl.columns and name != "communities":
             tbl = tbl.filter(tbl.community_id.isin(self.communities))
-        if name == "messages" and self.message_margin_days is not None and self.periods:
+        if name in ("messages", "message_labels") and self.message_margin_days is not None and self.periods:
             margin = timedelta(days=self.message_margin_days)
             lo = min(p.start for p in self.periods) - margin
             hi = max(p.end for p in self.periods) + margin
@@ -182,6 +186,21 @@ class Ctx:
         exempt-phrase test needs it). Only what metrics read is carried: the block is written once per run and
         every column costs (the full text would be most of its bytes).
         """
+        if self.labels_cover and self.has("message_labels"):
+            # every message has its label, which carries the message columns (cls 'system' = a system
+            # message or a recalled one, so the filter below is the one of the join path)
+            lab = self.t("message_labels")
+            lab = lab.filter((lab.cls != "system") & (lab.msg_type != "system"))
+            lab = lab.select(
+                *MESSAGE_COLUMNS,
+                "cls",
+                "is_effective",
+                "is_ugc",
+                "sentiment",
+                "question_text",
+                msg_len=lab.chars.cast("int64").fill_null(0),
+            )
+            return self.is_staff_join(lab, "sender_id")
         msg = self.t("messages")
         msg = msg.filter(~msg.recalled.fill_null(False) & (msg.msg_type != "system"))
         msg = msg.select(*MESSAGE_COLUMNS, __text=msg.text)

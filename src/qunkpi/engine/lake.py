@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from qunkpi.errors import QunkpiError
 from qunkpi.i18n import tr
-from qunkpi.workspace.schema import TABLES
+from qunkpi.workspace.schema import LABEL_MESSAGE_COLUMNS, TABLES
 
 if TYPE_CHECKING:
     from qunkpi.workspace.workspace import Workspace
@@ -61,6 +61,11 @@ def _select(ws: Workspace, table: str) -> str:
         ).fetchall()]
         if "community_id" not in cols:
             return "SELECT l.*, m.community_id FROM message_labels l JOIN messages m USING (message_id)"
+        # the label's own columns and its community (the partition key); the other message columns it carries
+        # are the messages table's, which the lake has
+        carried = [c for c in LABEL_MESSAGE_COLUMNS if c != "community_id" and c in cols]
+        if carried:
+            return f"SELECT * EXCLUDE ({', '.join(carried)}) FROM message_labels"
     return f'SELECT * FROM "{table}"'
 
 

@@ -38,6 +38,7 @@ class RunOptions:
     settings: Any = None
     staff_ids: list[str] = field(default_factory=list)
     progress: Callable[[str, int, int], None] | None = None
+    labels_cover: bool = False  # see Ctx.labels_cover
 
 
 def available_tables(backend: Any) -> set[str]:
@@ -126,6 +127,7 @@ def run_metrics(backend: Any, periods: list[Period], opts: RunOptions, catalog: 
         settings=opts.settings,
         staff_ids=opts.staff_ids,
         available=available,
+        labels_cover=opts.labels_cover,
     )
     try:
         labels = [p.label for p in periods]

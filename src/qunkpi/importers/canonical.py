@@ -700,6 +700,8 @@ class Loader:
                 self._strip_text("messages", "community_id IN (SELECT community_id FROM communities WHERE archive_consent = false)")
             if table.name in CONTEXT_TABLES or (table.name == "messages" and existing):
                 con.execute("INSERT OR REPLACE INTO kv VALUES ('labels_dirty', '1')")
+            if table.name in ("messages", "communities"):  # communities: withdrawn consent strips message text
+                self.ws.messages_changed()
             con.execute(
                 "INSERT INTO import_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -743,6 +745,7 @@ class Loader:
             con.execute(
                 "UPDATE messages SET recalled = true WHERE message_id IN (SELECT message_id FROM __recalls)"
             )
+            self.ws.messages_changed()
             con.execute(
                 f"""INSERT INTO recall_audit SELECT CAST(message_id AS VARCHAR), CAST(community_id AS VARCHAR),
                    CAST(sender_id AS VARCHAR), {_local_ts("recalled_at", self.tz)}, 'import'

@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import os
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 DB_FILE = "qunkpi.duckdb"
 CONFIG_FILE = "qunkpi.toml"
 LOCK_FILE = ".lock"
+# kv keys: a token renewed by every write to ``messages``, and the token the stored labels were made under
+MESSAGES_VERSION_KEY = "messages_version"
+LABELS_VERSION_KEY = "labels_version"
 
 # Bookkeeping tables beside the canonical ones.
 META_SQL = [
@@ -147,6 +151,14 @@ class Workspace:
 
     def set_kv(self, k: str, v: str) -> None:
         self.con.execute("INSERT OR REPLACE INTO kv VALUES (?, ?)", [k, v])
+
+    def messages_changed(self) -> None:
+        """Record that the stored messages changed (call in the writing transaction).
+
+        kv ``messages_version`` gets a new random token; the classifier copies the token it labelled under to
+        ``labels_version``, so equal tokens mean the stored labels cover exactly the stored messages.
+        """
+        self.set_kv(MESSAGES_VERSION_KEY, uuid.uuid4().hex)
 
     # -- people ------------------------------------------------------------------------------------
     @property
