@@ -175,27 +175,3 @@ def test_no_consent_keeps_class_and_length_but_no_text(ws: Workspace, tmp_path: 
     classify_workspace(ws, full=True)
     assert ws.con.execute("SELECT cls FROM message_labels").fetchall() == [("question",)]
 
-
-def test_consent_withdrawn_later_drops_the_question_text_kept_with_the_labels(ws: Workspace, tmp_path: Path) -> None:
-    """SPEC §9: a label keeps a copy of a question's text for the metric engine; withdrawing the community's
-    archive consent drops it with the message text, in the import itself (not at the next classification)."""
-    from qunkpi.classify.engine import classify_workspace
-
-    (tmp_path / "communities.csv").write_text(
-        "community_id,name,platform,created_at,archive_consent\nc9,群,wechat_group,2026-01-01,true\n", encoding="utf-8"
-    )
-    (tmp_path / "messages.csv").write_text(
-        "message_id,community_id,sender_id,sent_at,msg_type,text\nx1,c9,u1,2026-10-01 10:00,text,请问这个怎么退款？\n",
-        encoding="utf-8",
-    )
-    import_path(ws, tmp_path)
-    classify_workspace(ws, full=True)
-    assert ws.con.execute("SELECT cls, question_text FROM message_labels").fetchall() == [("question", "请问这个怎么退款？")]
-    later = tmp_path / "later"
-    later.mkdir()
-    (later / "communities.csv").write_text(
-        "community_id,name,platform,created_at,archive_consent\nc9,群,wechat_group,2026-01-01,false\n", encoding="utf-8"
-    )
-    import_path(ws, later)
-    assert ws.con.execute("SELECT text FROM messages").fetchall() == [(None,)]
-    assert ws.con.execute("SELECT question_text FROM message_labels").fetchall() == [(None,)]

@@ -87,8 +87,8 @@ def _layout_ok(con: duckdb.DuckDBPyConnection) -> tuple[bool, bool]:
 def labels_cover_messages(ws: Any) -> bool:
     """True when the stored labels were made from exactly the stored messages, in the current layout.
 
-    Then every message has one label carrying its message columns, and the metric engine reads its countable
-    messages from ``message_labels`` alone (no join; :class:`qunkpi.engine.context.Ctx`). Every writer of
+    Then every message has exactly one label, whose ``sent_at`` is its message's, and the metric engine joins
+    only the labels of its time window (:class:`qunkpi.engine.context.Ctx`). Every writer of
     ``messages`` renews kv ``messages_version`` (:meth:`Workspace.messages_changed`); a classification run
     records the token it labelled under. Stale labels under other rules still cover the messages: metrics use
     the stored classes as they are, as they always have.
@@ -378,14 +378,13 @@ def _insert_sql(rules: Rules, use_old: bool, with_flags: bool, text_join: str) -
     return f"""INSERT INTO {LABELS_TABLE}
         SELECT message_id, cls, reason, {Rules.sentiment_label_sql("score0")} AS sentiment,
                round(score0, 4) AS sentiment_score, chars, {_any_of("cls", EFFECTIVE)} AS is_effective, {_any_of("cls", UGC)} AS is_ugc,
-               input_hash, community_id, sender_id, sent_at, msg_type, reply_to,
-               CASE WHEN cls = 'question' THEN text END AS question_text
+               input_hash, sent_at
         FROM (
           SELECT *,
             CASE WHEN is_answer AND {_any_of("cls0", answerable)} THEN 'answer' ELSE cls0 END AS cls,
             CASE WHEN is_answer AND {_any_of("cls0", answerable)} THEN 'reply_to_question' ELSE reason0 END AS reason
           FROM (
-            SELECT message_id, input_hash, is_answer, community_id, sender_id, sent_at, msg_type, reply_to, text,
+            SELECT message_id, input_hash, is_answer, sent_at,
               coalesce(x_chars, chars_t) AS chars,
               CASE WHEN msg_type = 'system' OR recalled THEN 'system'
                    WHEN staff_why IS NOT NULL THEN 'staff'
@@ -411,8 +410,7 @@ def _insert_sql(rules: Rules, use_old: bool, with_flags: bool, text_join: str) -
               SELECT *, TRY_CAST(xs[1] AS INTEGER) AS x_chars, xs[2] AS x_cls, xs[3] AS x_reason,
                      TRY_CAST(xs[4] AS DOUBLE) AS x_score
               FROM (
-                SELECT m.message_id, m.community_id, m.sender_id, m.sent_at, m.msg_type, m.reply_to, m.text,
-                       coalesce(m.recalled, false) AS recalled,
+                SELECT m.message_id, m.community_id, m.msg_type, m.sent_at, coalesce(m.recalled, false) AS recalled,
                        st.why AS staff_why,
                        hash(t.th, m.community_id, m.sender_id, m.sent_at, m.reply_to, coalesce(m.recalled, false),
                             CASE WHEN m.text IS NULL THEN m.extra END) AS input_hash,

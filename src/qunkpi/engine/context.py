@@ -39,9 +39,9 @@ class Ctx:
     # month costs what the month costs, not what the whole history costs (incremental refresh, issue 9).
     # None reads everything.
     message_margin_days: int | None = 62
-    # The stored labels cover exactly the stored messages and carry their message columns
-    # (qunkpi.classify.engine.labels_cover_messages): the countable messages are then read from
-    # ``message_labels`` alone, without joining millions of labels to their messages. Off: the join.
+    # The stored labels cover exactly the stored messages, one label each, with their message's ``sent_at``
+    # (qunkpi.classify.engine.labels_cover_messages): the countable messages then join only the labels of the
+    # time window (a smaller hash table), and the length of a message is its label's ``chars`` alone.
     labels_cover: bool = False
 
     _held: list[Any] = field(default_factory=list)
@@ -100,12 +100,17 @@ class Ctx:
         tbl = self.backend.table(name)
         if self.communities is not None and "community_id" in tbl.columns and name != "communities":
             tbl = tbl.filter(tbl.community_id.isin(self.communities))
-        if name in ("messages", "message_labels") and self.message_margin_days is not None and self.periods:
-            margin = timedelta(days=self.message_margin_days)
-            lo = min(p.start for p in self.periods) - margin
-            hi = max(p.end for p in self.periods) + margin
-            tbl = tbl.filter((tbl.sent_at >= ibis.literal(lo)) & (tbl.sent_at < ibis.literal(hi)))
+        window = self.message_window() if name == "messages" else None
+        if window is not None:
+            tbl = tbl.filter((tbl.sent_at >= ibis.literal(window[0])) & (tbl.sent_at < ibis.literal(window[1])))
         return tbl
+
+    def message_window(self) -> tuple[datetime, datetime] | None:
+        """[lo, hi): the messages a run reads (the periods ± ``message_margin_days``); None: all of them."""
+        if self.message_margin_days is None or not self.periods:
+            return None
+        margin = timedelta(days=self.message_margin_days)
+        return min(p.start for p in self.periods) - margin, max(p.end for p in self.periods) + margin
 
     def has(self, *names: str) -> bool:
         return all(n in self.available for n in names)
@@ -187,20 +192,27 @@ class Ctx:
         every column costs (the full text would be most of its bytes).
         """
         if self.labels_cover and self.has("message_labels"):
-            # every message has its label, which carries the message columns (cls 'system' = a system
-            # message or a recalled one, so the filter below is the one of the join path)
-            lab = self.t("message_labels")
-            lab = lab.filter((lab.cls != "system") & (lab.msg_type != "system"))
+            # every message has exactly one label with its sent_at: an inner join with the labels of the same
+            # window (cls 'system' = a system or recalled message); ``chars`` is null only where the text is
+            msg = self.t("messages")
+            msg = msg.filter(~msg.recalled.fill_null(False) & (msg.msg_type != "system"))
+            msg = self.is_staff_join(msg.select(*MESSAGE_COLUMNS, __text=msg.text), "sender_id")
+            lab = self.backend.table("message_labels")
+            lab = lab.filter(lab.cls != "system")
+            lo_hi = self.message_window()
+            if lo_hi is not None:
+                lab = lab.filter((lab.sent_at >= ibis.literal(lo_hi[0])) & (lab.sent_at < ibis.literal(lo_hi[1])))
             lab = lab.select(
-                *MESSAGE_COLUMNS,
-                "cls",
-                "is_effective",
-                "is_ugc",
-                "sentiment",
-                "question_text",
+                l_id="message_id",
+                cls="cls",
+                is_effective="is_effective",
+                is_ugc="is_ugc",
+                sentiment="sentiment",
                 msg_len=lab.chars.cast("int64").fill_null(0),
             )
-            return self.is_staff_join(lab, "sender_id")
+            j = msg.join(lab, msg.message_id == lab.l_id).drop("l_id")
+            j = j.mutate(question_text=ibis.ifelse(j.cls == "question", j["__text"], ibis.null("string")))
+            return self._cached(j.drop("__text"))
         msg = self.t("messages")
         msg = msg.filter(~msg.recalled.fill_null(False) & (msg.msg_type != "system"))
         msg = msg.select(*MESSAGE_COLUMNS, __text=msg.text)

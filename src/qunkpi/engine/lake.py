@@ -59,13 +59,13 @@ def _select(ws: Workspace, table: str) -> str:
         cols = [r[0] for r in ws.con.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'message_labels' AND table_schema = 'main'"
         ).fetchall()]
+        # the label's own columns and its message's community (the partition key); the copies of message columns
+        # it carries for the metric engine stay out (the lake has the messages)
+        carried = [c for c in LABEL_MESSAGE_COLUMNS if c in cols]
+        own = f"l.* EXCLUDE ({', '.join(carried)})" if carried else "l.*"
         if "community_id" not in cols:
-            return "SELECT l.*, m.community_id FROM message_labels l JOIN messages m USING (message_id)"
-        # the label's own columns and its community (the partition key); the other message columns it carries
-        # are the messages table's, which the lake has
-        carried = [c for c in LABEL_MESSAGE_COLUMNS if c != "community_id" and c in cols]
-        if carried:
-            return f"SELECT * EXCLUDE ({', '.join(carried)}) FROM message_labels"
+            return f"SELECT {own}, m.community_id FROM message_labels l JOIN messages m USING (message_id)"
+        return f"SELECT {own} FROM message_labels l"
     return f'SELECT * FROM "{table}"'
 
 

@@ -640,17 +640,6 @@ class Loader:
                        '{{"consent": false}}') AS VARCHAR), text = NULL
                    FROM __no_text n WHERE "{table}".text = n.t AND "{table}".msg_type = n.ty AND {where}'''
             )
-            if table == "messages":
-                # the stored labels keep a copy of a question's text (for the metric engine): gone with the text
-                # now, not at the next classification
-                labels = {r[0] for r in self.con.execute(
-                    "SELECT column_name FROM information_schema.columns WHERE table_name = 'message_labels' AND table_schema = 'main'"
-                ).fetchall()}
-                if "question_text" in labels:
-                    self.con.execute(
-                        f"""UPDATE message_labels SET question_text = NULL WHERE question_text IS NOT NULL
-                        AND message_id IN (SELECT message_id FROM "{table}" WHERE text IS NULL AND {where})"""
-                    )
         finally:
             self.con.unregister("__no_text")
 

@@ -399,11 +399,12 @@ def create_table_sql(table: Table, compression: bool = True) -> str:
 # (docs/benchmarks.md, *Classification*). ``message_id`` stays FSST-compressed: uncompressed would save ≈ 0.4 CPU-s
 # per 5M labels but add ≈ 20 % to the workspace file and ≈ 270 MiB to the peak memory of the metric step at 20M.
 #
-# A label also carries a copy of the message columns every metric reads (``LABEL_MESSAGE_COLUMNS``: community,
-# sender, time, type, reply-to, and the text of a question, which the exempt-phrase test needs). While the labels
-# cover exactly the stored messages (kv ``labels_version`` = kv ``messages_version``, see
-# qunkpi.classify.engine.labels_cover_messages), the metric engine reads its countable messages from this table
-# alone instead of joining millions of labels to their messages on every run (docs/benchmarks.md, *Metrics*).
+# A label also carries its message's ``sent_at`` (``LABEL_MESSAGE_COLUMNS``; bit-packed, it costs next to nothing
+# to write). While the labels cover exactly the stored messages (kv ``labels_version`` = kv ``messages_version``,
+# see qunkpi.classify.engine.labels_cover_messages), the metric engine joins only the labels of its time window
+# to the messages: a hash table of the window's labels instead of all of them (docs/benchmarks.md, *Metrics*).
+# Copying more message columns (community, sender, type, reply-to) would remove the join altogether, but writing
+# them costs ≈ 2–3 CPU-s per 5M labels, beyond issue 3's classification budget (measured; docs/benchmarks.md).
 LABEL_CLASSES = ("system", "staff", "spam", "filler", "question", "answer", "checkin", "share", "chat")
 LABEL_SENTIMENTS = ("negative", "neutral", "positive")
 LABEL_TYPES_SQL = [
@@ -412,11 +413,11 @@ LABEL_TYPES_SQL = [
 ]
 # the message columns a label carries (the metric engine's countable messages; ``question_text`` is the text of
 # a message of class question, null for the others)
-LABEL_MESSAGE_COLUMNS = ("community_id", "sender_id", "sent_at", "msg_type", "reply_to", "question_text")
+LABEL_MESSAGE_COLUMNS = ("sent_at",)
 LABEL_COLUMNS = (
     "message_id VARCHAR, cls qk_class, reason VARCHAR, sentiment qk_sentiment, "
     "sentiment_score DOUBLE, chars INTEGER, is_effective BOOLEAN, is_ugc BOOLEAN, input_hash UBIGINT, "
-    "community_id VARCHAR, sender_id VARCHAR, sent_at TIMESTAMP, msg_type VARCHAR, reply_to VARCHAR, question_text VARCHAR"
+    "sent_at TIMESTAMP"
 )
 # The same columns with their compression chosen up front: DuckDB's per-segment analysis of the best
 # method costs more than the write itself.
@@ -424,7 +425,5 @@ LABEL_COLUMNS_COMPRESSED = (
     "message_id VARCHAR USING COMPRESSION 'fsst', cls qk_class, reason VARCHAR USING COMPRESSION 'dictionary', "
     "sentiment qk_sentiment, sentiment_score DOUBLE USING COMPRESSION 'alp', "
     "chars INTEGER, is_effective BOOLEAN, is_ugc BOOLEAN, input_hash UBIGINT, "
-    "community_id VARCHAR USING COMPRESSION 'dictionary', sender_id VARCHAR USING COMPRESSION 'dictionary', "
-    "sent_at TIMESTAMP USING COMPRESSION 'bitpacking', msg_type VARCHAR USING COMPRESSION 'dictionary', "
-    "reply_to VARCHAR USING COMPRESSION 'fsst', question_text VARCHAR USING COMPRESSION 'fsst'"
+    "sent_at TIMESTAMP USING COMPRESSION 'bitpacking'"
 )
