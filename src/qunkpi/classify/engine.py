@@ -108,8 +108,7 @@ def _same_version(ws: Any) -> bool:
 def ensure_labels_table(con: duckdb.DuckDBPyConnection) -> None:
     """Create ``message_labels`` (and its ENUM types); a table of an earlier layout is dropped, so the next run is full."""
     exists, layout_ok = _layout_ok(con)
-    names = exists
-    if names and not layout_ok:
+    if exists and not layout_ok:
         con.execute(f"DROP TABLE {LABELS_TABLE}")
     if not layout_ok:
         for sql in LABEL_TYPES_SQL:

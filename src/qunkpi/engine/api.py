@@ -20,7 +20,8 @@ def staff_ids_of(ws: Workspace) -> list[str]:
 
 
 def labels_cover(ws: Workspace) -> bool:
-    """Whether the metric engine may read the countable messages from the stored labels alone (Ctx.labels_cover)."""
+    """Whether the stored labels cover exactly the stored messages, so that the metric engine joins only the
+    labels of its time window (Ctx.labels_cover)."""
     from qunkpi.classify.engine import labels_cover_messages
 
     return labels_cover_messages(ws)
