@@ -189,47 +189,33 @@ class Ctx:
         else the length of its text, else 0); with stored labels also ``cls``, ``is_effective``, ``is_ugc``,
         ``sentiment`` and ``question_text`` (the text of messages of class question, null for the others: the
         exempt-phrase test needs it). Only what metrics read is carried: the block is written once per run and
-        every column costs (the full text would be most of its bytes).
+        every column costs (the full text would be most of its bytes). With ``labels_cover`` the labels are
+        inner-joined from the run's window only; otherwise all of them are left-joined.
         """
-        if self.labels_cover and self.has("message_labels"):
-            # every message has exactly one label with its sent_at: an inner join with the labels of the same
-            # window (cls 'system' = a system or recalled message); ``chars`` is null only where the text is
-            msg = self.t("messages")
-            msg = msg.filter(~msg.recalled.fill_null(False) & (msg.msg_type != "system"))
-            msg = self.is_staff_join(msg.select(*MESSAGE_COLUMNS, __text=msg.text), "sender_id")
-            lab = self.backend.table("message_labels")
-            lab = lab.filter(lab.cls != "system")
-            lo_hi = self.message_window()
-            if lo_hi is not None:
-                lab = lab.filter((lab.sent_at >= ibis.literal(lo_hi[0])) & (lab.sent_at < ibis.literal(lo_hi[1])))
-            lab = lab.select(
-                l_id="message_id",
-                cls="cls",
-                is_effective="is_effective",
-                is_ugc="is_ugc",
-                sentiment="sentiment",
-                msg_len=lab.chars.cast("int64").fill_null(0),
-            )
-            j = msg.join(lab, msg.message_id == lab.l_id).drop("l_id")
-            j = j.mutate(question_text=ibis.ifelse(j.cls == "question", j["__text"], ibis.null("string")))
-            return self._cached(j.drop("__text"))
         msg = self.t("messages")
         msg = msg.filter(~msg.recalled.fill_null(False) & (msg.msg_type != "system"))
-        msg = msg.select(*MESSAGE_COLUMNS, __text=msg.text)
-        msg = self.is_staff_join(msg, "sender_id")
-        if self.has("message_labels"):
-            lab = self.backend.table("message_labels").select(
-                "message_id", "cls", "is_effective", "is_ugc", "sentiment", "chars"
-            )
-            msg = msg.left_join(lab, msg.message_id == lab.message_id).drop("message_id_right")
-            text_len = msg["__text"].length().cast("int64")
-            msg = msg.mutate(
-                msg_len=msg.chars.cast("int64").coalesce(text_len, ibis.literal(0, "int64")),
-                question_text=ibis.ifelse(msg.cls == "question", msg["__text"], ibis.null("string")),
-            ).drop("chars")
-        else:
+        msg = self.is_staff_join(msg.select(*MESSAGE_COLUMNS, __text=msg.text), "sender_id")
+        if not self.has("message_labels"):
             msg = msg.mutate(msg_len=msg["__text"].length().cast("int64").fill_null(0))
-        return self._cached(msg.drop("__text"))
+            return self._cached(msg.drop("__text"))
+        lab = self.backend.table("message_labels")
+        join = msg.left_join  # a message without a label has no class
+        if self.labels_cover:
+            # every message has exactly one label with its sent_at: an inner join with the labels of the same
+            # window only (cls 'system' = a system or recalled message, never countable)
+            join = msg.join
+            lab = lab.filter(lab.cls != "system")
+            window = self.message_window()
+            if window is not None:
+                lab = lab.filter((lab.sent_at >= ibis.literal(window[0])) & (lab.sent_at < ibis.literal(window[1])))
+        lab = lab.select("cls", "is_effective", "is_ugc", "sentiment", "chars", l_id="message_id")
+        msg = join(lab, msg.message_id == lab.l_id)
+        text_len = msg["__text"].length().cast("int64")
+        msg = msg.mutate(
+            msg_len=msg.chars.cast("int64").coalesce(text_len, ibis.literal(0, "int64")),
+            question_text=ibis.ifelse(msg.cls == "question", msg["__text"], ibis.null("string")),
+        )
+        return self._cached(msg.drop("l_id", "chars", "__text"))
 
     @cached_property
     def member_messages(self) -> ir.Table:
