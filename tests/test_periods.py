@@ -54,3 +54,17 @@ def test_split_partitions_a_range(d: date, n: int, grain: str) -> None:
 def test_parser_never_crashes(s: str) -> None:
     with contextlib.suppress(PeriodError):
         parse_period(s)
+
+
+@pytest.mark.parametrize("label", ["9999W51", "9999-12", "9999-Q4", "9999", "9999-12-31", "0001-01-01", "0001-W01", "2026-10-01..9999-12-31"])
+def test_labels_at_the_calendar_edges_are_refused_clearly(label: str) -> None:
+    """A period whose next or previous one Python cannot represent (years 1 and 9999) is refused with a PeriodError,
+    not an OverflowError (found by the fuzz test: 9999-W51's next week ends in year 10000)."""
+    with pytest.raises(PeriodError, match="0002"):
+        parse_period(label)
+
+
+def test_the_last_year_allowed_has_neighbours() -> None:
+    p = parse_period("9998-W52")
+    assert p.next().start == p.end and p.previous().end == p.start
+    assert parse_period("0002-01-01").previous().end == parse_period("0002-01-01").start

@@ -5,7 +5,8 @@ A period is the half-open local-time interval [start, end) (SPEC §3). Labels:
 - ``2026-10`` month, ``2026-W43`` ISO week, ``2026-Q4`` quarter, ``2026-10-05`` day, ``2026`` year,
 - ``2026-10-01..2026-10-15`` a custom range, both ends inclusive as days (end = 2026-10-16 00:00).
 
-Datetimes are naive and mean wall-clock time in the workspace time zone.
+Datetimes are naive and mean wall-clock time in the workspace time zone. Labels name years 0002–9998, so that
+every period has a previous and a next one within Python's calendar (years 1–9999).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ _WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
 _QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
 _DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _YEAR = re.compile(r"^(\d{4})$")
+FIRST_YEAR, LAST_YEAR = 2, 9998
 
 
 @dataclass(frozen=True, order=True)
@@ -132,12 +134,21 @@ def period_of(grain: str, t: datetime) -> Period:
     raise PeriodError(tr(f"未知粒度 {grain}", f"unknown grain {grain}"))
 
 
+def _year(y: int) -> int:
+    """``y`` if a label may name it (its periods' neighbours must exist too), else a PeriodError."""
+    if not FIRST_YEAR <= y <= LAST_YEAR:
+        raise PeriodError(
+            tr(f"年份应在 {FIRST_YEAR:04d}–{LAST_YEAR} 之间：{y:04d}", f"the year must be {FIRST_YEAR:04d}–{LAST_YEAR}: {y:04d}")
+        )
+    return y
+
+
 def _parse_day(text: str) -> date:
     m = _DAY.match(text.strip())
     if not m:
         raise PeriodError(tr(f"无法识别日期 {text!r}（应为 YYYY-MM-DD）", f"cannot read date {text!r} (expected YYYY-MM-DD)"))
     y, mo, d = (int(g) for g in m.groups())
-    return _mk(y, mo, d).date()
+    return _mk(_year(y), mo, d).date()
 
 
 def parse_period(label: str) -> Period:
@@ -149,13 +160,13 @@ def parse_period(label: str) -> Period:
     if m := _DAY.match(s):
         return day_period(_parse_day(s))
     if m := _MONTH.match(s):
-        return month_period(int(m.group(1)), int(m.group(2)))
+        return month_period(_year(int(m.group(1))), int(m.group(2)))
     if m := _WEEK.match(s):
-        return week_period(int(m.group(1)), int(m.group(2)))
+        return week_period(_year(int(m.group(1))), int(m.group(2)))
     if m := _QUARTER.match(s):
-        return quarter_period(int(m.group(1)), int(m.group(2)))
+        return quarter_period(_year(int(m.group(1))), int(m.group(2)))
     if m := _YEAR.match(s):
-        return year_period(int(m.group(1)))
+        return year_period(_year(int(m.group(1))))
     raise PeriodError(
         tr(
             f"无法识别周期 {label!r}：可用 2026-10（月）、2026-W43（ISO 周）、2026-Q4（季度）、2026-10-05（日）、2026-10-01..2026-10-15（区间）",
