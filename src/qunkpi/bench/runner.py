@@ -21,7 +21,7 @@ from typing import Any
 
 from qunkpi.i18n import tr
 
-PIPELINE = ["import", "classify", "metrics", "report"]
+PIPELINE = ["import", "classify", "facts", "metrics", "report"]
 
 
 @dataclass

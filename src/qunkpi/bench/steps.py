@@ -65,6 +65,18 @@ def step_classify(ws_path: Path, data: Path, months: list[str]) -> dict[str, Any
     return {"seconds": sec, "stats": stats}
 
 
+def step_facts(ws_path: Path, data: Path, months: list[str]) -> dict[str, Any]:
+    """The metric engine's stored countable messages (``message_facts``), as `qunkpi classify` refreshes them."""
+    from qunkpi.engine.facts import refresh_facts
+
+    ws = _ws(ws_path)
+    t = time.perf_counter()
+    res = refresh_facts(ws)
+    sec = time.perf_counter() - t
+    ws.close()
+    return {"seconds": sec, "action": res["action"], "rows": res["rows"]}
+
+
 def _periods(months: list[str], weekly: bool = False):  # type: ignore[no-untyped-def]
     """The months, or the ISO weeks inside them (clipped at the month edges)."""
     ps = [parse_period(m) for m in months]
@@ -147,6 +159,7 @@ def step_report(ws_path: Path, data: Path, months: list[str]) -> dict[str, Any]:
 STEPS = {
     "import": step_import,
     "classify": step_classify,
+    "facts": step_facts,
     "metrics": step_metrics,
     "engine_subset": step_engine_subset,
     "engine_sql3": step_engine_sql3,

@@ -37,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -46,7 +47,14 @@ import pyarrow as pa
 from qunkpi.classify.lexicons import load_lexicons, workspace_lexicon_dir
 from qunkpi.classify.rules import EFFECTIVE, UGC, RuleParams, Rules, label_text_table, sql_str
 from qunkpi.workspace.schema import LABEL_COLUMNS, LABEL_COLUMNS_COMPRESSED, LABEL_TYPES_SQL
-from qunkpi.workspace.workspace import LABELS_VERSION_KEY, MESSAGES_VERSION_KEY
+from qunkpi.workspace.workspace import (
+    LABEL_DELTA_BASE_KEY,
+    LABEL_DELTA_RESULT_KEY,
+    LABEL_DELTA_TABLE,
+    LABELS_VERSION_KEY,
+    LABELS_WRITE_KEY,
+    MESSAGES_VERSION_KEY,
+)
 
 LABELS_TABLE = "message_labels"
 DIRTY_KEY = "labels_dirty"
@@ -512,6 +520,7 @@ def classify_workspace(
     version = ws.get_kv(MESSAGES_VERSION_KEY) or "0"
     # the labels were made from exactly these messages, under these rules: nothing can be stale
     current = not do_full and _same_version(ws)
+    written_before = ws.get_kv(LABELS_WRITE_KEY) or "0"
     # One transaction: a crash (even SIGKILL) leaves either every old label or every new one, never a mix
     # or an empty table (DuckDB rolls an uncommitted transaction back when the database is next opened).
     con.execute("BEGIN TRANSACTION")
@@ -522,7 +531,7 @@ def classify_workspace(
             "CREATE OR REPLACE TEMP TABLE _qk_tl_all (tid UHUGEINT, cls_t VARCHAR, reason_t VARCHAR, chars INTEGER, lex DOUBLE, "
             "ckey UHUGEINT, tk UHUGEINT, score DOUBLE, sentiment VARCHAR)"
         )
-        stale = 0
+        stale = orphans = 0
         if not do_full and not current:
             # one pass over messages ⟗ labels: messages without a current label (stale) and labels without
             # a message (orphans, removed)
@@ -627,6 +636,7 @@ def classify_workspace(
                 f"SELECT count(*) FROM {LABELS_TABLE} l JOIN {prev} p USING (message_id) WHERE l.cls <> p.cls",
             )
             con.execute(f"DROP TABLE IF EXISTS {prev}")
+        _record_label_writes(ws, written_before, full=do_full, relabelled=bool(stale), orphans=bool(orphans))
         ws.set_kv(LABELS_VERSION_KEY, version)
         con.execute("COMMIT")
     except BaseException:
@@ -647,6 +657,37 @@ def classify_workspace(
     for cls, n in con.execute(f"SELECT cls, count(*) FROM {LABELS_TABLE} GROUP BY 1").fetchall():
         out[f"cls_{cls}"] = int(n)
     return out
+
+
+def _record_label_writes(ws: Any, before: str, *, full: bool, relabelled: bool, orphans: bool) -> None:
+    """Renew kv ``labels_written`` when this run wrote labels, and keep what an incremental run changed.
+
+    An incremental run stores the ids of the messages it relabelled and of the labels it dropped (their
+    messages are gone) in ``label_delta``, with the ``labels_written`` tokens before and after it: the metric
+    engine's ``message_facts`` built from the labels before can then be brought up to date by rewriting just
+    those rows. A full run leaves no delta (the facts are rebuilt). The input hash covers every message column
+    the facts copy, so a changed message is always among the relabelled ones.
+    """
+    con = ws.con
+    if not (full or relabelled or orphans):
+        return
+    token = uuid.uuid4().hex
+    if full:
+        con.execute(f"DROP TABLE IF EXISTS {LABEL_DELTA_TABLE}")
+        ws.set_kv(LABEL_DELTA_BASE_KEY, "")
+        ws.set_kv(LABEL_DELTA_RESULT_KEY, "")
+    else:
+        parts = []
+        if relabelled:
+            parts.append("SELECT message_id FROM _qk_scope WHERE write")
+        if orphans:
+            parts.append("SELECT label_id AS message_id FROM _qk_check WHERE orphan")
+        con.execute(
+            f"CREATE OR REPLACE TABLE {LABEL_DELTA_TABLE} AS SELECT DISTINCT message_id FROM ({' UNION ALL '.join(parts)})"
+        )
+        ws.set_kv(LABEL_DELTA_BASE_KEY, before)
+        ws.set_kv(LABEL_DELTA_RESULT_KEY, token)
+    ws.set_kv(LABELS_WRITE_KEY, token)
 
 
 def labels_fresh(ws: Any) -> bool:

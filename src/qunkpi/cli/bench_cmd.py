@@ -32,8 +32,8 @@ def register(app: typer.Typer) -> None:
             "rounds of the baseline comparisons (qunkpi and the baseline alternately; medians compared; default 1)",
         ))] = 1,
         steps: Annotated[str | None, typer.Option("--steps", help=tr(
-            "只运行这些步骤，逗号分隔（import,classify,metrics,report），不跑基线",
-            "run only these steps (comma-separated, in order: import,classify,metrics,report; no baselines)",
+            "只运行这些步骤，逗号分隔（import,classify,facts,metrics,report），不跑基线",
+            "run only these steps (comma-separated, in order: import,classify,facts,metrics,report; no baselines)",
         ))] = None,
     ) -> None:
         from qunkpi.bench.runner import PIPELINE, markdown, run_bench

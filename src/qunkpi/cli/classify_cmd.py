@@ -102,8 +102,12 @@ def _classify_workspace(ws: Any, full: bool, fmt: str) -> None:
         res = classify_workspace(
             ws, full=full, progress=lambda done, total: advance(done=done, total_=total), compare=True
         )
+    from qunkpi.cli.import_cmd import print_facts, refresh_facts_step
+
+    with ws.writing():
+        facts = refresh_facts_step(ws)
     if fmt == "json":
-        print_json([res])
+        print_json([{**res, "facts": facts}])
         return
     console.print(
         tr(
@@ -120,6 +124,7 @@ def _classify_workspace(ws: Any, full: bool, fmt: str) -> None:
         n = res.get(f"cls_{c}", 0)
         t.add_row(_cls_name(c), f"{n:,}")
     console.print(t)
+    print_facts(facts)
 
 
 def _show_message(ws: Any, message_id: str, fmt: str) -> None:

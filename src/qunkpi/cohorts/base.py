@@ -40,7 +40,7 @@ def months_between(first: Period, last: Period) -> list[Period]:
 
 def make_ctx(ws: Workspace, periods: list[Period], community: str | None, as_of: datetime | None) -> Ctx:
     """An engine context over ``ws`` limited to ``community`` (as-of defaults to the data horizon)."""
-    from qunkpi.engine.api import labels_cover, staff_ids_of
+    from qunkpi.engine.api import labels_cover, staff_ids_of, stored_facts
     from qunkpi.engine.runner import available_tables, data_horizon
 
     backend = ws.ibis()
@@ -60,6 +60,7 @@ def make_ctx(ws: Workspace, periods: list[Period], community: str | None, as_of:
         staff_ids=staff_ids_of(ws),
         available=available,
         labels_cover=labels_cover(ws),
+        facts=stored_facts(ws),
     )
 
 

@@ -27,6 +27,13 @@ def labels_cover(ws: Workspace) -> bool:
     return labels_cover_messages(ws)
 
 
+def stored_facts(ws: Workspace) -> str | None:
+    """The workspace's stored countable messages when a run may read them (Ctx.facts; qunkpi.engine.facts)."""
+    from qunkpi.engine.facts import facts_table
+
+    return facts_table(ws)
+
+
 def metrics_for_periods(
     ws: Workspace,
     periods: list[Period],
@@ -44,6 +51,7 @@ def metrics_for_periods(
         staff_ids=staff_ids_of(ws),
         progress=progress,
         labels_cover=labels_cover(ws),
+        facts=stored_facts(ws),
     )
     return run_metrics(ws.ibis(), periods, opts)
 

@@ -43,6 +43,9 @@ class Ctx:
     # (qunkpi.classify.engine.labels_cover_messages): the countable messages then join only the labels of the
     # time window (a smaller hash table), and the length of a message is its label's ``chars`` alone.
     labels_cover: bool = False
+    # The stored countable messages (qunkpi.engine.facts, ``message_facts``) when current: ``messages`` then
+    # reads that table, cut to the run's communities and window, instead of building its block.
+    facts: str | None = None
 
     _held: list[Any] = field(default_factory=list)
     _blocks: dict[str, ir.Table] = field(default_factory=dict)
@@ -190,8 +193,19 @@ class Ctx:
         ``sentiment`` and ``question_text`` (the text of messages of class question, null for the others: the
         exempt-phrase test needs it). Only what metrics read is carried: the block is written once per run and
         every column costs (the full text would be most of its bytes). With ``labels_cover`` the labels are
-        inner-joined from the run's window only; otherwise all of them are left-joined.
+        inner-joined from the run's window only; otherwise all of them are left-joined. With ``facts`` the
+        stored block of the whole workspace is read (no join, nothing materialised: each metric scans the columns
+        it needs).
         """
+        if self.facts is not None:
+            stored = self.backend.table(self.facts)
+            if self.communities is not None:
+                stored = stored.filter(stored.community_id.isin(self.communities))
+            window = self.message_window()
+            if window is not None:
+                lo, hi = ibis.literal(window[0]), ibis.literal(window[1])
+                stored = stored.filter((stored.sent_at >= lo) & (stored.sent_at < hi))
+            return stored
         msg = self.t("messages")
         msg = msg.filter(~msg.recalled.fill_null(False) & (msg.msg_type != "system"))
         msg = self.is_staff_join(msg.select(*MESSAGE_COLUMNS, __text=msg.text), "sender_id")

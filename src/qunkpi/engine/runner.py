@@ -39,6 +39,7 @@ class RunOptions:
     staff_ids: list[str] = field(default_factory=list)
     progress: Callable[[str, int, int], None] | None = None
     labels_cover: bool = False  # see Ctx.labels_cover
+    facts: str | None = None  # see Ctx.facts
 
 
 def available_tables(backend: Any) -> set[str]:
@@ -128,6 +129,7 @@ def run_metrics(backend: Any, periods: list[Period], opts: RunOptions, catalog: 
         staff_ids=opts.staff_ids,
         available=available,
         labels_cover=opts.labels_cover,
+        facts=opts.facts,
     )
     try:
         labels = [p.label for p in periods]

@@ -642,6 +642,11 @@ class Loader:
             )
         finally:
             self.con.unregister("__no_text")
+        if table == "messages":
+            # the metric engine's stored copy holds the text of questions: it goes with the text (rebuilt later)
+            from qunkpi.engine.facts import drop_facts
+
+            drop_facts(self.ws)
 
     def _no_consent_ids(self) -> set[str]:
         """Communities lacking archive consent. Communities are stored before messages, so this includes the

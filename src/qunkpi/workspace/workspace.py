@@ -29,6 +29,14 @@ LOCK_FILE = ".lock"
 # kv keys: a token renewed by every write to ``messages``, and the token the stored labels were made under
 MESSAGES_VERSION_KEY = "messages_version"
 LABELS_VERSION_KEY = "labels_version"
+# A new token whenever the classifier writes labels; with LABEL_DELTA_TABLE (the message ids an incremental run
+# relabelled or dropped) and the two keys below it lets the metric engine's stored ``message_facts`` follow an
+# incremental classification without a rebuild (qunkpi.engine.facts).
+LABELS_WRITE_KEY = "labels_written"
+LABEL_DELTA_TABLE = "label_delta"
+LABEL_DELTA_BASE_KEY = "label_delta_base"  # the labels_written token the delta applies to
+LABEL_DELTA_RESULT_KEY = "label_delta_result"  # the labels_written token after it
+FACTS_TABLE = "message_facts"
 
 # Bookkeeping tables beside the canonical ones.
 META_SQL = [
