@@ -124,8 +124,9 @@ def test_changed_staff_or_relabelling_is_never_read_stale(data: Path, tmp_path: 
     assert facts_table(ws) == FACTS_TABLE
     # someone becomes staff in a community (as a members import would record it)
     cid, mid = ws.con.execute(
-        "SELECT community_id, member_id FROM members WHERE NOT coalesce(is_staff, false) AND role IS DISTINCT FROM 'staff' "
-        "AND member_id IN (SELECT sender_id FROM messages) ORDER BY 1, 2 LIMIT 1"
+        "SELECT community_id, member_id FROM members p WHERE NOT coalesce(is_staff, false) AND role IS DISTINCT FROM 'staff' "
+        "AND EXISTS (SELECT 1 FROM messages m WHERE m.community_id = p.community_id AND m.sender_id = p.member_id "
+        "AND NOT coalesce(m.recalled, false) AND m.msg_type <> 'system') ORDER BY 1, 2 LIMIT 1"
     ).fetchone()
     ws.con.execute("UPDATE members SET role = 'staff' WHERE community_id = ? AND member_id = ?", [cid, mid])
     assert facts_table(ws) is None
