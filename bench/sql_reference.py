@@ -77,6 +77,44 @@ WHERE coalesce(ok, false) OR as_of - sent_at >= INTERVAL 30 MINUTE GROUP BY ALL
 QUERIES = {"engaged_rate": ENGAGED_RATE, "silent_ratio": SILENT_RATIO, "response_30m_rate": RESPONSE_30M}
 
 
-def run(con: Any, months: list[str]) -> dict[str, list[tuple[str, str, float | None]]]:
+def _swap(sql: str, old: str, new: str) -> str:
+    assert old in sql, old
+    return sql.replace(old, new)
+
+
+# The same three queries over ``message_facts`` (the engine's stored countable messages, with the staff flag and
+# the labels): what a hand-writer would read once the workspace has it. Only the message part differs.
+FACTS_QUERIES = {
+    "engaged_rate": _swap(
+        ENGAGED_RATE,
+        """msg AS (SELECT m.community_id, m.sender_id, m.sent_at, l.is_effective FROM messages m
+        JOIN message_labels l USING (message_id)
+        WHERE NOT m.recalled AND m.msg_type <> 'system'
+          AND NOT EXISTS (SELECT 1 FROM staff s WHERE s.community_id = m.community_id AND s.pid = m.sender_id)),""",
+        """msg AS (SELECT community_id, sender_id, sent_at, is_effective FROM message_facts WHERE NOT is_staff_person),""",
+    ),
+    "silent_ratio": _swap(
+        SILENT_RATIO,
+        """FROM base b JOIN messages m
+            ON m.community_id = b.community_id AND m.sender_id = b.member_id
+           AND m.sent_at >= b.p_end - INTERVAL 14 DAY AND m.sent_at < b.p_end
+          WHERE NOT m.recalled AND m.msg_type <> 'system'""",
+        """FROM base b JOIN message_facts m
+            ON m.community_id = b.community_id AND m.sender_id = b.member_id
+           AND m.sent_at >= b.p_end - INTERVAL 14 DAY AND m.sent_at < b.p_end""",
+    ),
+    "response_30m_rate": _swap(
+        RESPONSE_30M,
+        """m AS (SELECT m.community_id, m.message_id, m.sent_at, m.reply_to, l.cls,
+             EXISTS (SELECT 1 FROM staff s WHERE s.community_id = m.community_id AND s.pid = m.sender_id) AS by_staff
+      FROM messages m JOIN message_labels l USING (message_id) WHERE NOT m.recalled AND m.msg_type <> 'system'),""",
+        """m AS (SELECT community_id, message_id, sent_at, reply_to, cls, is_staff_person AS by_staff FROM message_facts),""",
+    ),
+}
+
+
+def run(con: Any, months: list[str], facts: bool = False) -> dict[str, list[tuple[str, str, float | None]]]:
+    """The three metrics per community and month; ``facts``: the queries over ``message_facts``."""
     starts = [f"{m}-01 00:00:00" for m in months]
-    return {k: [tuple(r) for r in con.execute(q, [starts]).fetchall()] for k, q in QUERIES.items()}
+    queries = FACTS_QUERIES if facts else QUERIES
+    return {k: [tuple(r) for r in con.execute(q, [starts]).fetchall()] for k, q in queries.items()}
