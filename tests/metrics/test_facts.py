@@ -136,6 +136,13 @@ def test_changed_staff_or_relabelling_is_never_read_stale(data: Path, tmp_path: 
     ).fetchone()
     assert flag == (True,)
     assert not _diff(_run(ws, FACTS_TABLE, ["2026-10"]), _run(ws, None, ["2026-10"]))
+    # the messages rewritten without any change (a re-import of the same rows): nothing is relabelled, and the
+    # stored rows are kept under the new token
+    ws.messages_changed()
+    assert facts_table(ws) is None
+    assert classify_workspace(ws)["classified"] == 0
+    assert refresh_facts(ws)["action"] == "current"
+    assert facts_table(ws) == FACTS_TABLE
     # a full relabelling (new rules, say) writes new labels: the facts are stale until rebuilt
     classify_workspace(ws, full=True)
     assert facts_table(ws) is None
