@@ -96,7 +96,15 @@ def classify_after_import(ws: object) -> None:
 
     with progress_bar(tr("分类消息", "classifying messages")) as advance:
         stats = classify_workspace(ws, full=False, progress=lambda done, total: advance(done=done, total_=total))
-    console.print(tr(f"消息分类：{stats}", f"message classification: {stats}"))
+    mode_zh, mode_en = ("全量", "full") if stats.get("full") else ("增量", "incremental")
+    console.print(
+        tr(
+            f"消息分类：共 {stats['total']:,} 条消息，本次分类 {stats['classified']:,} 条（{mode_zh}），"
+            f"用时 {stats['elapsed_ms'] / 1000:.1f} 秒",
+            f"message classification: {stats['total']:,} messages, {stats['classified']:,} classified ({mode_en}) "
+            f"in {stats['elapsed_ms'] / 1000:.1f} s",
+        )
+    )
     print_facts(refresh_facts_step(ws))
 
 
