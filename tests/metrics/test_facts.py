@@ -171,3 +171,41 @@ def test_withdrawn_consent_removes_the_stored_text(data: Path, tmp_path: Path) -
     v = metrics_for_periods(ws, [parse_period("2026-10")], metrics=["questions"])
     assert len(v)
     ws.close()
+
+
+def test_a_failed_refresh_leaves_the_previous_table_and_is_not_read(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qunkpi.engine.facts import FACTS_KEY
+
+    ws = Workspace.init(tmp_path / "ws")
+    import_path(ws, data)
+    classify_workspace(ws)
+    refresh_facts(ws)
+    before = _facts_rows(ws)
+    # a member becomes staff: a rebuild would flip the staff flag of their messages
+    cid, mid = ws.con.execute(
+        f"SELECT f.community_id, f.sender_id FROM {FACTS_TABLE} f WHERE NOT f.is_staff_person AND EXISTS "
+        "(SELECT 1 FROM members m WHERE m.community_id = f.community_id AND m.member_id = f.sender_id) ORDER BY 1, 2 LIMIT 1"
+    ).fetchone()
+    ws.con.execute("UPDATE members SET role = 'staff' WHERE community_id = ? AND member_id = ?", [cid, mid])
+    real = ws.set_kv
+
+    def failing(k: str, v: str) -> None:
+        if k == FACTS_KEY:
+            raise RuntimeError("injected failure")
+        real(k, v)
+
+    monkeypatch.setattr(ws, "set_kv", failing)
+    with pytest.raises(RuntimeError, match="injected"):
+        refresh_facts(ws)
+    monkeypatch.undo()
+    assert facts_table(ws) is None  # rolled back: the old table, now stale, is not read
+    pd.testing.assert_frame_equal(_facts_rows(ws), before)  # ... and is whole, flags as they were
+    assert refresh_facts(ws)["action"] == "rebuilt"
+    assert facts_table(ws) == FACTS_TABLE
+    flag = ws.con.execute(
+        f"SELECT bool_and(is_staff_person) FROM {FACTS_TABLE} WHERE community_id = ? AND sender_id = ?", [cid, mid]
+    ).fetchone()
+    assert flag == (True,)
+    ws.close()
