@@ -119,9 +119,9 @@ class Workspace:
                 if "lock" in str(e).lower():
                     raise WorkspaceBusy(
                         tr(
-                            f"{self.path}：工作区正被另一个 qunkpi 进程使用（导入或刷新），请等它结束后再试",
-                            f"{self.path}: the workspace is in use by another qunkpi process (import or refresh); "
-                            "wait for it to finish and try again",
+                            f"{self.path}：工作区正被另一个 qunkpi 进程使用（例如导入、分类、备份），请等它结束后再试",
+                            f"{self.path}: the workspace is in use by another qunkpi process (an import, a "
+                            "classification or a backup, for example); wait for it to finish and try again",
                         )
                     ) from e
                 raise WorkspaceError(tr(f"{self.db_path}：无法打开数据库：{e}", f"{self.db_path}: cannot open the database: {e}")) from e
