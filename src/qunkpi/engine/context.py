@@ -46,6 +46,9 @@ class Ctx:
     # The stored countable messages (qunkpi.engine.facts, ``message_facts``) when current: ``messages`` then
     # reads that table, cut to the run's communities and window, instead of building its block.
     facts: str | None = None
+    # Only the messages whose ids this table lists (``message_id``): how ``message_facts`` rewrites the rows of an
+    # incremental classification's changes without building the block for every message.
+    only_message_ids: str | None = None
 
     _held: list[Any] = field(default_factory=list)
     _blocks: dict[str, ir.Table] = field(default_factory=dict)
@@ -207,6 +210,9 @@ class Ctx:
                 stored = stored.filter((stored.sent_at >= lo) & (stored.sent_at < hi))
             return stored
         msg = self.t("messages")
+        if self.only_message_ids is not None:
+            ids = self.backend.table(self.only_message_ids)
+            msg = msg.semi_join(ids, msg.message_id == ids.message_id)
         msg = msg.filter(~msg.recalled.fill_null(False) & (msg.msg_type != "system"))
         msg = self.is_staff_join(msg.select(*MESSAGE_COLUMNS, __text=msg.text), "sender_id")
         if not self.has("message_labels"):
@@ -222,6 +228,9 @@ class Ctx:
             window = self.message_window()
             if window is not None:
                 lab = lab.filter((lab.sent_at >= ibis.literal(window[0])) & (lab.sent_at < ibis.literal(window[1])))
+        if self.only_message_ids is not None:
+            ids = self.backend.table(self.only_message_ids)
+            lab = lab.semi_join(ids, lab.message_id == ids.message_id)
         lab = lab.select("cls", "is_effective", "is_ugc", "sentiment", "chars", l_id="message_id")
         msg = join(lab, msg.message_id == lab.l_id)
         text_len = msg["__text"].length().cast("int64")

@@ -138,8 +138,9 @@ def drop_facts(ws: Workspace) -> None:
         ws.set_kv(key, "")
 
 
-def _block_sql(ws: Workspace) -> str | None:
-    """SQL of the engine's countable-messages block over the whole workspace (None: no messages or labels)."""
+def _block_sql(ws: Workspace, only_ids: str | None = None) -> str | None:
+    """SQL of the engine's countable-messages block over the whole workspace, or over the messages whose ids the
+    table ``only_ids`` lists (None: no messages or labels)."""
     import ibis
 
     from qunkpi.engine.api import staff_ids_of
@@ -155,6 +156,7 @@ def _block_sql(ws: Workspace) -> str | None:
         available=available_tables(be),
         cache=False,
         labels_cover=True,
+        only_message_ids=only_ids,
     )
     if not ctx.has("messages", "message_labels"):
         return None
@@ -221,10 +223,8 @@ def refresh_facts(ws: Workspace, progress: Callable[[str], None] | None = None) 
                 progress("delta")
             con.execute(f"DELETE FROM {FACTS_TABLE} WHERE message_id IN (SELECT message_id FROM {LABEL_DELTA_TABLE})")
             before = _count(con, f"SELECT count(*) FROM {FACTS_TABLE}")
-            con.execute(
-                f"INSERT INTO {FACTS_TABLE} SELECT * FROM ({sql}) b "
-                f"WHERE b.message_id IN (SELECT message_id FROM {LABEL_DELTA_TABLE})"
-            )
+            delta_sql = _block_sql(ws, only_ids=LABEL_DELTA_TABLE)
+            con.execute(f"INSERT INTO {FACTS_TABLE} {delta_sql}")
             rows = _count(con, f"SELECT count(*) FROM {FACTS_TABLE}") - before
             action = "delta"
         else:
