@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import shutil
 import sys
 import tempfile
 import time
@@ -28,12 +27,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from qunkpi.bench.split import split_day  # noqa: E402
 from qunkpi.classify.engine import classify_workspace  # noqa: E402
 from qunkpi.engine.api import metrics_for_periods  # noqa: E402
 from qunkpi.engine.facts import refresh_facts  # noqa: E402
@@ -45,19 +42,6 @@ from qunkpi.workspace import Workspace  # noqa: E402
 def _cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
-
-
-def split_day(data: Path, out: Path, day: str) -> tuple[Path, Path, int]:
-    """history/ = the data set without the messages of ``day`` and later; day/ = those messages."""
-    hist, one = out / "history", out / "day"
-    shutil.copytree(data, hist)
-    one.mkdir()
-    t = pq.read_table(data / "messages.parquet")
-    cut = pc.greater_equal(t["sent_at"], pc.strptime(day, format="%Y-%m-%d", unit="us"))
-    pq.write_table(t.filter(pc.invert(cut)), hist / "messages.parquet")
-    tail = t.filter(cut)
-    pq.write_table(tail, one / "messages.parquet")
-    return hist, one, tail.num_rows
 
 
 def run_steps(label: str, steps: list[tuple[str, Callable[[], Any]]]) -> dict[str, Any]:

@@ -5,13 +5,12 @@ The results must be identical to a full recompute on a fresh workspace (classes 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from qunkpi.bench.split import split_day
 from qunkpi.classify.engine import classify_workspace
 from qunkpi.demo.generator import generate
 from qunkpi.engine.api import metrics_for_periods
@@ -31,13 +30,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _split_last_day(data: Path, out: Path) -> tuple[Path, Path]:
     """history/ = every table, messages without 2026-10-31; day/ = the messages of 2026-10-31."""
-    hist, day = out / "history", out / "day"
-    shutil.copytree(data, hist)
-    day.mkdir()
-    t = pq.read_table(data / "messages.parquet")
-    cut = pc.greater_equal(t["sent_at"], pc.strptime("2026-10-31", format="%Y-%m-%d", unit="us"))
-    pq.write_table(t.filter(pc.invert(cut)), hist / "messages.parquet")
-    pq.write_table(t.filter(cut), day / "messages.parquet")
+    hist, day, _ = split_day(data, out, "2026-10-31")
     return hist, day
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import pytest
+from tests.metrics.compare import value_diffs as _diff
 
+from qunkpi.bench.split import split_day
 from qunkpi.classify.engine import classify_workspace
 from qunkpi.demo.generator import generate
 from qunkpi.engine.api import metrics_for_periods, staff_ids_of
@@ -40,34 +40,16 @@ def _run(ws: Workspace, facts: str | None, periods: list[str] = PERIODS, communi
     return df.set_index(KEY)["value"]
 
 
-def _diff(a: pd.Series, b: pd.Series) -> dict[object, tuple[object, object]]:
-    assert a.index.equals(b.index)
-    return {
-        k: (x, y)
-        for k, x, y in zip(a.index, a, b, strict=True)
-        if not (
-            (pd.isna(x) and pd.isna(y)) or (not pd.isna(x) and not pd.isna(y) and abs(x - y) <= 1e-9 * max(1.0, abs(y)))
-        )
-    }
+def _all_staff(ws: Workspace, cid: str, mid: str) -> tuple[object, ...] | None:
+    """Whether every stored message of ``mid`` in ``cid`` carries the staff flag ((None,): no message)."""
+    return ws.con.execute(
+        f"SELECT bool_and(is_staff_person) FROM {FACTS_TABLE} WHERE community_id = ? AND sender_id = ?", [cid, mid]
+    ).fetchone()
 
 
 def _facts_rows(ws: Workspace) -> pd.DataFrame:
     df = ws.con.execute(f"SELECT * FROM {FACTS_TABLE}").df()
     return df.sort_values("message_id").reset_index(drop=True)
-
-
-def _split(data: Path, out: Path, day: str) -> tuple[Path, Path]:
-    """history/ = the data without the messages of ``day`` and later; day/ = those messages."""
-    import shutil
-
-    hist, one = out / "history", out / "day"
-    shutil.copytree(data, hist)
-    one.mkdir()
-    t = pq.read_table(data / "messages.parquet")
-    cut = pc.greater_equal(t["sent_at"], pc.strptime(day, format="%Y-%m-%d", unit="us"))
-    pq.write_table(t.filter(pc.invert(cut)), hist / "messages.parquet")
-    pq.write_table(t.filter(cut), one / "messages.parquet")
-    return hist, one
 
 
 def test_stored_facts_give_every_metric_the_same_value(data: Path, tmp_path: Path) -> None:
@@ -91,7 +73,7 @@ def test_stored_facts_give_every_metric_the_same_value(data: Path, tmp_path: Pat
 
 
 def test_one_more_day_rewrites_only_its_rows_and_equals_a_rebuild(data: Path, tmp_path: Path) -> None:
-    hist, day = _split(data, tmp_path / "split", "2026-10-30")
+    hist, day, n_day = split_day(data, tmp_path / "split", "2026-10-30")
     ws = Workspace.init(tmp_path / "ws")
     import_path(ws, hist)
     classify_workspace(ws, full=True)
@@ -102,7 +84,6 @@ def test_one_more_day_rewrites_only_its_rows_and_equals_a_rebuild(data: Path, tm
     assert not stats["full"] and stats["classified"] > 0
     res = refresh_facts(ws)
     assert res["action"] == "delta"
-    n_day = pq.read_metadata(day / "messages.parquet").num_rows
     total = ws.con.execute(f"SELECT count(*) FROM {FACTS_TABLE}").fetchone()[0]
     assert 0 < res["rows"] < total / 3 and res["rows"] >= 1 and n_day > 0
     assert facts_table(ws) == FACTS_TABLE
@@ -131,10 +112,7 @@ def test_changed_staff_or_relabelling_is_never_read_stale(data: Path, tmp_path: 
     ws.con.execute("UPDATE members SET role = 'staff' WHERE community_id = ? AND member_id = ?", [cid, mid])
     assert facts_table(ws) is None
     assert refresh_facts(ws)["action"] == "rebuilt"
-    flag = ws.con.execute(
-        f"SELECT bool_and(is_staff_person) FROM {FACTS_TABLE} WHERE community_id = ? AND sender_id = ?", [cid, mid]
-    ).fetchone()
-    assert flag == (True,)
+    assert _all_staff(ws, cid, mid) == (True,)
     assert not _diff(_run(ws, FACTS_TABLE, ["2026-10"]), _run(ws, None, ["2026-10"]))
     # the messages rewritten without any change (a re-import of the same rows): nothing is relabelled, and the
     # stored rows are kept under the new token
@@ -204,8 +182,5 @@ def test_a_failed_refresh_leaves_the_previous_table_and_is_not_read(
     pd.testing.assert_frame_equal(_facts_rows(ws), before)  # ... and is whole, flags as they were
     assert refresh_facts(ws)["action"] == "rebuilt"
     assert facts_table(ws) == FACTS_TABLE
-    flag = ws.con.execute(
-        f"SELECT bool_and(is_staff_person) FROM {FACTS_TABLE} WHERE community_id = ? AND sender_id = ?", [cid, mid]
-    ).fetchone()
-    assert flag == (True,)
+    assert _all_staff(ws, cid, mid) == (True,)
     ws.close()

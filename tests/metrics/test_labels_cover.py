@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from tests.metrics.compare import value_diffs
 
 from qunkpi.classify.engine import classify_workspace, labels_cover_messages, labels_fresh
 from qunkpi.demo.generator import generate
@@ -40,15 +41,6 @@ def _run(ws: Workspace, cover: bool, periods: list[str]) -> pd.Series:
     return df.set_index(KEY)["value"]
 
 
-def _same(a: pd.Series, b: pd.Series) -> dict[object, tuple[object, object]]:
-    assert a.index.equals(b.index)
-    return {
-        k: (x, y)
-        for k, x, y in zip(a.index, a, b, strict=True)
-        if not (x == y or (x is None and y is None) or (x is not None and y is not None and abs(x - y) <= 1e-9 * max(1.0, abs(y))))
-    }
-
-
 def test_both_paths_give_every_metric_the_same_value(data: Path, tmp_path: Path) -> None:
     ws = Workspace.init(tmp_path / "ws")
     import_path(ws, data)
@@ -58,7 +50,7 @@ def test_both_paths_give_every_metric_the_same_value(data: Path, tmp_path: Path)
     periods = ["2026-09", "2026-10", "2026-W40"]
     via_labels, via_join = _run(ws, True, periods), _run(ws, False, periods)
     assert len(via_labels) > 1000
-    assert not _same(via_labels, via_join)
+    assert not value_diffs(via_labels, via_join)
     # the covering labels carry exactly their messages' time
     bad = ws.con.execute(
         "SELECT count(*) FROM messages m JOIN message_labels l USING (message_id) WHERE l.sent_at IS DISTINCT FROM m.sent_at"

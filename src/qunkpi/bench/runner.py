@@ -160,32 +160,26 @@ def run_bench(
             sf = run_step("sql_facts", ws, data, months)
             if not sf.facts.get("skipped"):
                 sf_runs.append(sf)
-        n3, bad3 = compare(e3_runs[0].facts["values"], sq_runs[0].facts["values"])
-        e3_s, sq_s = _median(e3_runs), _median(sq_runs)
-        report["sql"] = {
-            "engine_seconds": round(e3_s, 3),
-            "sql_seconds": round(sq_s, 3),
-            "ratio": round(e3_s / sq_s, 2) if sq_s else None,
-            "values_compared": n3,
-            "mismatches": bad3[:20],
-            "rounds": rounds,
-            "engine_runs_seconds": [round(r.seconds, 3) for r in e3_runs],
-            "sql_runs_seconds": [round(r.seconds, 3) for r in sq_runs],
-        }
+        report["sql"] = _against_sql(e3_runs, sq_runs)
         if sf_runs:  # the same SQL over message_facts: the fair reference once the workspace stores it
-            nf, badf = compare(e3_runs[0].facts["values"], sf_runs[0].facts["values"])
-            sf_s = _median(sf_runs)
-            report["sql_facts"] = {
-                "engine_seconds": round(e3_s, 3),
-                "sql_seconds": round(sf_s, 3),
-                "ratio": round(e3_s / sf_s, 2) if sf_s else None,
-                "values_compared": nf,
-                "mismatches": badf[:20],
-                "rounds": len(sf_runs),
-                "engine_runs_seconds": [round(r.seconds, 3) for r in e3_runs],
-                "sql_runs_seconds": [round(r.seconds, 3) for r in sf_runs],
-            }
+            report["sql_facts"] = _against_sql(e3_runs, sf_runs)
     return report
+
+
+def _against_sql(engine: list[StepResult], sql: list[StepResult]) -> dict[str, Any]:
+    """The engine's three reference metrics against a hand-written SQL reference: medians, ratio, values compared."""
+    n, bad = compare(engine[0].facts["values"], sql[0].facts["values"])
+    e_s, s_s = _median(engine), _median(sql)
+    return {
+        "engine_seconds": round(e_s, 3),
+        "sql_seconds": round(s_s, 3),
+        "ratio": round(e_s / s_s, 2) if s_s else None,
+        "values_compared": n,
+        "mismatches": bad[:20],
+        "rounds": len(sql),
+        "engine_runs_seconds": [round(r.seconds, 3) for r in engine],
+        "sql_runs_seconds": [round(r.seconds, 3) for r in sql],
+    }
 
 
 def _median(runs: list[StepResult]) -> float:
