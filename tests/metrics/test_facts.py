@@ -47,6 +47,15 @@ def _all_staff(ws: Workspace, cid: str, mid: str) -> tuple[object, ...] | None:
     ).fetchone()
 
 
+def _stored(data: Path, tmp_path: Path) -> Workspace:
+    """A workspace with the demo imported, classified and its message_facts built."""
+    ws = Workspace.init(tmp_path / "ws")
+    import_path(ws, data)
+    classify_workspace(ws)
+    assert refresh_facts(ws)["action"] == "rebuilt"
+    return ws
+
+
 def _facts_rows(ws: Workspace) -> pd.DataFrame:
     df = ws.con.execute(f"SELECT * FROM {FACTS_TABLE}").df()
     return df.sort_values("message_id").reset_index(drop=True)
@@ -98,10 +107,7 @@ def test_one_more_day_rewrites_only_its_rows_and_equals_a_rebuild(data: Path, tm
 
 
 def test_changed_staff_or_relabelling_is_never_read_stale(data: Path, tmp_path: Path) -> None:
-    ws = Workspace.init(tmp_path / "ws")
-    import_path(ws, data)
-    classify_workspace(ws)
-    refresh_facts(ws)
+    ws = _stored(data, tmp_path)
     assert facts_table(ws) == FACTS_TABLE
     # someone becomes staff in a community (as a members import would record it)
     cid, mid = ws.con.execute(
@@ -129,10 +135,7 @@ def test_changed_staff_or_relabelling_is_never_read_stale(data: Path, tmp_path: 
 
 
 def test_withdrawn_consent_removes_the_stored_text(data: Path, tmp_path: Path) -> None:
-    ws = Workspace.init(tmp_path / "ws")
-    import_path(ws, data)
-    classify_workspace(ws)
-    refresh_facts(ws)
+    ws = _stored(data, tmp_path)
     assert ws.con.execute(f"SELECT count(question_text) FROM {FACTS_TABLE}").fetchone()[0] > 0
     comm = pd.read_csv(data / "communities.csv", dtype=str, keep_default_na=False)
     comm["archive_consent"] = "false"
@@ -156,10 +159,7 @@ def test_a_failed_refresh_leaves_the_previous_table_and_is_not_read(
 ) -> None:
     from qunkpi.engine.facts import FACTS_KEY
 
-    ws = Workspace.init(tmp_path / "ws")
-    import_path(ws, data)
-    classify_workspace(ws)
-    refresh_facts(ws)
+    ws = _stored(data, tmp_path)
     before = _facts_rows(ws)
     # a member becomes staff: a rebuild would flip the staff flag of their messages
     cid, mid = ws.con.execute(

@@ -216,17 +216,17 @@ def markdown(report: dict[str, Any]) -> str:
                   f"{p['engine_seconds']:.2f} s ({p['engine_peak_rss_mb']:.0f} MiB) vs pandas {p['pandas_seconds']:.2f} s "
                   f"({p['pandas_peak_rss_mb']:.0f} MiB) → **{p['speedup']}×**; {p['values_compared']} values compared, "
                   f"{len(p['mismatches'])} mismatches.{_runs(p, 'pandas_runs_seconds')}"]
-    if "sql" in report:
-        s = report["sql"]
-        lines += ["", f"engaged_rate + silent_ratio + response_30m_rate vs hand-written DuckDB SQL{_rounds(s)}: qunkpi {s['engine_seconds']:.2f} s "
-                  f"vs SQL {s['sql_seconds']:.2f} s → ratio **{s['ratio']}** (target ≤ 1.5); {s['values_compared']} values compared, "
-                  f"{len(s['mismatches'])} mismatches.{_runs(s, 'sql_runs_seconds')}"]
-    if "sql_facts" in report:
-        s = report["sql_facts"]
-        lines += ["", f"The same three metrics vs the hand-written SQL over `message_facts` (the stored countable messages the "
-                  f"engine reads){_rounds(s)}: qunkpi {s['engine_seconds']:.2f} s vs SQL {s['sql_seconds']:.2f} s → ratio "
-                  f"**{s['ratio']}** (target ≤ 1.5); {s['values_compared']} values compared, {len(s['mismatches'])} "
-                  f"mismatches.{_runs(s, 'sql_runs_seconds')}"]
+    refs = (
+        ("sql", "engaged_rate + silent_ratio + response_30m_rate vs hand-written DuckDB SQL"),
+        ("sql_facts", "The same three metrics vs the hand-written SQL over `message_facts` (the stored countable "
+                      "messages the engine reads)"),
+    )
+    for key, what in refs:
+        if key in report:
+            s = report[key]
+            lines += ["", f"{what}{_rounds(s)}: qunkpi {s['engine_seconds']:.2f} s vs SQL {s['sql_seconds']:.2f} s → ratio "
+                      f"**{s['ratio']}** (target ≤ 1.5); {s['values_compared']} values compared, {len(s['mismatches'])} "
+                      f"mismatches.{_runs(s, 'sql_runs_seconds')}"]
     return "\n".join(lines)
 
 
