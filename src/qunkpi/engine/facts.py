@@ -211,20 +211,20 @@ def refresh_facts(ws: Workspace, progress: Callable[[str], None] | None = None) 
             con.execute("ROLLBACK")
             raise
         return done("current")
-    sql = _block_sql(ws)
+    delta = _delta_applies(ws, written, context)
+    sql = _block_sql(ws, only_ids=LABEL_DELTA_TABLE if delta else None)
     con.execute("BEGIN TRANSACTION")
     try:
         if sql is None:
             drop_facts(ws)
             con.execute("COMMIT")
             return done("none")
-        if _delta_applies(ws, written, context):
+        if delta:
             if progress:
                 progress("delta")
             con.execute(f"DELETE FROM {FACTS_TABLE} WHERE message_id IN (SELECT message_id FROM {LABEL_DELTA_TABLE})")
             before = _count(con, f"SELECT count(*) FROM {FACTS_TABLE}")
-            delta_sql = _block_sql(ws, only_ids=LABEL_DELTA_TABLE)
-            con.execute(f"INSERT INTO {FACTS_TABLE} {delta_sql}")
+            con.execute(f"INSERT INTO {FACTS_TABLE} {sql}")
             rows = _count(con, f"SELECT count(*) FROM {FACTS_TABLE}") - before
             action = "delta"
         else:
