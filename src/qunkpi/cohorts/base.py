@@ -40,7 +40,7 @@ def months_between(first: Period, last: Period) -> list[Period]:
 
 def make_ctx(ws: Workspace, periods: list[Period], community: str | None, as_of: datetime | None) -> Ctx:
     """An engine context over ``ws`` limited to ``community`` (as-of defaults to the data horizon)."""
-    from qunkpi.engine.api import labels_cover, staff_ids_of, stored_facts
+    from qunkpi.engine.api import workspace_inputs
     from qunkpi.engine.runner import available_tables, data_horizon
 
     backend = ws.ibis()
@@ -56,11 +56,8 @@ def make_ctx(ws: Workspace, periods: list[Period], community: str | None, as_of:
         periods=periods,
         communities=[community] if community is not None else None,
         as_of=as_of or data_horizon(backend, available) or datetime.now(),
-        settings=ws.settings,
-        staff_ids=staff_ids_of(ws),
         available=available,
-        labels_cover=labels_cover(ws),
-        facts=stored_facts(ws),
+        **workspace_inputs(ws),
     )
 
 

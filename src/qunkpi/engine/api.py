@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -34,6 +34,17 @@ def stored_facts(ws: Workspace) -> str | None:
     return facts_table(ws)
 
 
+def workspace_inputs(ws: Workspace) -> dict[str, Any]:
+    """What every engine run over ``ws`` takes from the workspace (RunOptions and Ctx fields alike): its settings,
+    staff ids, whether the labels cover the messages, and the stored countable messages when current."""
+    return {
+        "settings": ws.settings,
+        "staff_ids": staff_ids_of(ws),
+        "labels_cover": labels_cover(ws),
+        "facts": stored_facts(ws),
+    }
+
+
 def metrics_for_periods(
     ws: Workspace,
     periods: list[Period],
@@ -47,11 +58,8 @@ def metrics_for_periods(
         metrics=metrics,
         communities=communities,
         as_of=as_of,
-        settings=ws.settings,
-        staff_ids=staff_ids_of(ws),
         progress=progress,
-        labels_cover=labels_cover(ws),
-        facts=stored_facts(ws),
+        **workspace_inputs(ws),
     )
     return run_metrics(ws.ibis(), periods, opts)
 

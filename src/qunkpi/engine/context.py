@@ -106,10 +106,21 @@ class Ctx:
         tbl = self.backend.table(name)
         if self.communities is not None and "community_id" in tbl.columns and name != "communities":
             tbl = tbl.filter(tbl.community_id.isin(self.communities))
-        window = self.message_window() if name == "messages" else None
-        if window is not None:
-            tbl = tbl.filter((tbl.sent_at >= ibis.literal(window[0])) & (tbl.sent_at < ibis.literal(window[1])))
-        return tbl
+        return self._windowed(tbl) if name == "messages" else tbl
+
+    def _windowed(self, t: ir.Table) -> ir.Table:
+        """``t`` (with ``sent_at``) cut to the run's message window."""
+        window = self.message_window()
+        if window is None:
+            return t
+        return t.filter((t.sent_at >= ibis.literal(window[0])) & (t.sent_at < ibis.literal(window[1])))
+
+    def _listed(self, t: ir.Table) -> ir.Table:
+        """``t`` (with ``message_id``) cut to the ids of ``only_message_ids``, when set."""
+        if self.only_message_ids is None:
+            return t
+        ids = self.backend.table(self.only_message_ids)
+        return t.semi_join(ids, t.message_id == ids.message_id)
 
     def message_window(self) -> tuple[datetime, datetime] | None:
         """[lo, hi): the messages a run reads (the periods ± ``message_margin_days``); None: all of them."""
@@ -204,15 +215,8 @@ class Ctx:
             stored = self.backend.table(self.facts)
             if self.communities is not None:
                 stored = stored.filter(stored.community_id.isin(self.communities))
-            window = self.message_window()
-            if window is not None:
-                lo, hi = ibis.literal(window[0]), ibis.literal(window[1])
-                stored = stored.filter((stored.sent_at >= lo) & (stored.sent_at < hi))
-            return stored
-        msg = self.t("messages")
-        if self.only_message_ids is not None:
-            ids = self.backend.table(self.only_message_ids)
-            msg = msg.semi_join(ids, msg.message_id == ids.message_id)
+            return self._windowed(stored)
+        msg = self._listed(self.t("messages"))
         msg = msg.filter(~msg.recalled.fill_null(False) & (msg.msg_type != "system"))
         msg = self.is_staff_join(msg.select(*MESSAGE_COLUMNS, __text=msg.text), "sender_id")
         if not self.has("message_labels"):
@@ -224,14 +228,8 @@ class Ctx:
             # every message has exactly one label with its sent_at: an inner join with the labels of the same
             # window only (cls 'system' = a system or recalled message, never countable)
             join = msg.join
-            lab = lab.filter(lab.cls != "system")
-            window = self.message_window()
-            if window is not None:
-                lab = lab.filter((lab.sent_at >= ibis.literal(window[0])) & (lab.sent_at < ibis.literal(window[1])))
-        if self.only_message_ids is not None:
-            ids = self.backend.table(self.only_message_ids)
-            lab = lab.semi_join(ids, lab.message_id == ids.message_id)
-        lab = lab.select("cls", "is_effective", "is_ugc", "sentiment", "chars", l_id="message_id")
+            lab = self._windowed(lab.filter(lab.cls != "system"))
+        lab = self._listed(lab).select("cls", "is_effective", "is_ugc", "sentiment", "chars", l_id="message_id")
         msg = join(lab, msg.message_id == lab.l_id)
         text_len = msg["__text"].length().cast("int64")
         msg = msg.mutate(

@@ -185,40 +185,30 @@ def refresh_facts(ws: Workspace, progress: Callable[[str], None] | None = None) 
     def done(action: str, rows: int = 0) -> dict[str, Any]:
         return {"action": action, "rows": rows, "seconds": round(time.perf_counter() - t0, 3)}
 
+    columns = _table_columns(con)
     if target is None:
-        if stored or _table_columns(con):
-            con.execute("BEGIN TRANSACTION")
-            try:
+        if stored or columns:
+            with ws.transaction():
                 drop_facts(ws)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
             return done("dropped")
         return done("none")
-    table_ok = tuple(_table_columns(con)) == FACTS_COLUMNS
+    table_ok = tuple(columns) == FACTS_COLUMNS
     if stored == target and table_ok:
         return done("current")
     written = ws.get_kv(LABELS_WRITE_KEY) or "0"
     if table_ok and stored and ws.get_kv(FACTS_LABELS_KEY) == written and ws.get_kv(FACTS_CONTEXT_KEY) == context:
         # The messages were rewritten (a re-import of the same rows, say) but no label changed: every column the
         # table copies is in the classifier's input hash, so its rows are still exactly what a build would give.
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with ws.transaction():
             ws.set_kv(FACTS_KEY, target)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         return done("current")
-    delta = _delta_applies(ws, written, context)
+    delta = table_ok and _delta_applies(ws, written, context)
     sql = _block_sql(ws, only_ids=LABEL_DELTA_TABLE if delta else None)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        if sql is None:
+    if sql is None:
+        with ws.transaction():
             drop_facts(ws)
-            con.execute("COMMIT")
-            return done("none")
+        return done("none")
+    with ws.transaction():
         if delta:
             if progress:
                 progress("delta")
@@ -236,18 +226,15 @@ def refresh_facts(ws: Workspace, progress: Callable[[str], None] | None = None) 
         ws.set_kv(FACTS_KEY, target)
         ws.set_kv(FACTS_LABELS_KEY, written)
         ws.set_kv(FACTS_CONTEXT_KEY, context or "")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return done(action, rows)
 
 
 def _delta_applies(ws: Workspace, written: str, context: str | None) -> bool:
-    """The stored facts reflect the labels just before the last (incremental) classification, in the same staff
-    context and layout: rewriting the rows of ``label_delta`` makes them current."""
+    """The stored facts (of the current layout: the caller checks) reflect the labels just before the last
+    (incremental) classification, in the same staff context: rewriting the rows of ``label_delta`` makes them
+    current."""
     stored_labels = ws.get_kv(FACTS_LABELS_KEY) or ""
-    if not stored_labels or tuple(_table_columns(ws.con)) != FACTS_COLUMNS:
+    if not stored_labels:
         return False
     if ws.get_kv(LABEL_DELTA_RESULT_KEY) != written or ws.get_kv(LABEL_DELTA_BASE_KEY) != stored_labels:
         return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from qunkpi.engine.api import labels_cover, staff_ids_of, stored_facts
+from qunkpi.engine.api import workspace_inputs
 from qunkpi.engine.context import Ctx
 from qunkpi.engine.periods import Period, parse_period
 from qunkpi.engine.runner import LABELS_TABLE, available_tables
@@ -26,11 +26,8 @@ def member_ctx(ws: Workspace, periods: list[Period], communities: list[str] | No
         backend=backend,
         periods=periods,
         communities=communities,
-        settings=ws.settings,
-        staff_ids=staff_ids_of(ws),
         available=available_tables(backend),
-        labels_cover=labels_cover(ws),
-        facts=stored_facts(ws),
+        **workspace_inputs(ws),
     )
 
 

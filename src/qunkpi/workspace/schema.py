@@ -411,8 +411,7 @@ LABEL_TYPES_SQL = [
     f"CREATE TYPE IF NOT EXISTS qk_class AS ENUM ({', '.join(repr(c) for c in LABEL_CLASSES)})",
     f"CREATE TYPE IF NOT EXISTS qk_sentiment AS ENUM ({', '.join(repr(s) for s in LABEL_SENTIMENTS)})",
 ]
-# the message columns a label carries (the metric engine's countable messages; ``question_text`` is the text of
-# a message of class question, null for the others)
+# the message columns a label carries for the metric engine (kept out of the Parquet lake, which has the messages)
 LABEL_MESSAGE_COLUMNS = ("sent_at",)
 LABEL_COLUMNS = (
     "message_id VARCHAR, cls qk_class, reason VARCHAR, sentiment qk_sentiment, "

@@ -180,6 +180,17 @@ class Workspace:
         """The stored id for a raw person id a user typed (CLI --staff, --member ...)."""
         return self.pseudonymizer.one(raw)
 
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One DuckDB transaction: committed when the block ends, rolled back when it raises (even on Ctrl-C)."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
     # -- locking -------------------------------------------------------------------------------------
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
