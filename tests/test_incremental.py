@@ -48,6 +48,7 @@ def test_one_more_day_equals_full_recompute(data: Path, tmp_path: Path) -> None:
     before = metrics_for_periods(inc, october)
     import_path(inc, day)
     stats = classify_workspace(inc)  # incremental: only what is new or affected
+    assert stats["check"] == "days"  # the stale labels were looked for on the imported day only
     n_day = pq.read_metadata(day / "messages.parquet").num_rows
     assert 0 < stats["classified"] < 20 * n_day  # proportional to the day, not to the history
     got = metrics_for_periods(inc, october)

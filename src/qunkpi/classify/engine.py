@@ -53,7 +53,10 @@ from qunkpi.workspace.workspace import (
     LABEL_DELTA_TABLE,
     LABELS_VERSION_KEY,
     LABELS_WRITE_KEY,
+    MESSAGES_TOUCHED_TABLE,
     MESSAGES_VERSION_KEY,
+    TOUCHED_BASE_KEY,
+    TOUCHED_RESULT_KEY,
 )
 
 LABELS_TABLE = "message_labels"
@@ -505,8 +508,10 @@ def classify_workspace(
     progress: Callable[[int, int], None] | None = None,
     *,
     compare: bool = False,
-) -> dict[str, int]:
-    """Create/update ``message_labels``; returns counts (total, classified, full, changed, model_scored, per class)."""
+) -> dict[str, Any]:
+    """Create/update ``message_labels``; returns counts (total, classified, full, changed, model_scored, stale,
+    per class) and ``check``: how an incremental run looked for stale labels ("days": only the days the writes
+    since the last run touched; "all": every message; "": it did not need to)."""
     con = ws.con
     t0 = time.perf_counter()
     rules = workspace_rules(ws)
@@ -532,16 +537,39 @@ def classify_workspace(
             "ckey UHUGEINT, tk UHUGEINT, score DOUBLE, sentiment VARCHAR)"
         )
         stale = orphans = 0
+        check = ""  # how stale labels were looked for: "days" (the touched days only), "all", or not at all
         if not do_full and not current:
-            # one pass over messages ⟗ labels: messages without a current label (stale) and labels without
-            # a message (orphans, removed)
-            con.execute(
-                f"""CREATE OR REPLACE TEMP TABLE _qk_check AS
-                SELECT m.community_id, CAST(m.sent_at AS DATE) AS day, m.message_id IS NULL AS orphan,
-                       l.message_id AS label_id
-                FROM messages m FULL OUTER JOIN {LABELS_TABLE} l ON l.message_id = m.message_id
-                WHERE m.message_id IS NULL OR l.message_id IS NULL OR l.input_hash IS DISTINCT FROM {INPUT_HASH}"""
-            )
+            days = _touched_range(ws, version)
+            check = "all" if days is None else "days"
+            if days is not None:
+                # since the labels were made, messages were only added or changed, on the days listed in
+                # messages_touched: only those days can hold stale labels, and no label can have lost its message
+                where = "false"
+                if days:
+                    where = (
+                        f"m.sent_at >= DATE '{days[0]}' AND m.sent_at < DATE '{days[1]}' + INTERVAL 1 DAY "
+                        f"AND (l.message_id IS NULL OR l.input_hash IS DISTINCT FROM {INPUT_HASH})"
+                    )
+                con.execute(
+                    f"""CREATE OR REPLACE TEMP TABLE _qk_check AS
+                    SELECT m.community_id, CAST(m.sent_at AS DATE) AS day, false AS orphan,
+                           CAST(NULL AS VARCHAR) AS label_id
+                    FROM messages m
+                    SEMI JOIN {MESSAGES_TOUCHED_TABLE} t ON t.community_id = m.community_id
+                        AND t.day = CAST(m.sent_at AS DATE)
+                    LEFT JOIN {LABELS_TABLE} l ON l.message_id = m.message_id
+                    WHERE {where}"""
+                )
+            else:
+                # one pass over messages ⟗ labels: messages without a current label (stale) and labels without
+                # a message (orphans, removed)
+                con.execute(
+                    f"""CREATE OR REPLACE TEMP TABLE _qk_check AS
+                    SELECT m.community_id, CAST(m.sent_at AS DATE) AS day, m.message_id IS NULL AS orphan,
+                           l.message_id AS label_id
+                    FROM messages m FULL OUTER JOIN {LABELS_TABLE} l ON l.message_id = m.message_id
+                    WHERE m.message_id IS NULL OR l.message_id IS NULL OR l.input_hash IS DISTINCT FROM {INPUT_HASH}"""
+                )
             con.execute(
                 """CREATE OR REPLACE TEMP TABLE _qk_stale AS
                 SELECT community_id, day, count(*) AS n FROM _qk_check WHERE NOT orphan GROUP BY ALL"""
@@ -614,7 +642,12 @@ def classify_workspace(
                 SELECT community_id, CAST(day + o AS DATE) AS day, min(abs(o)) <= 1 AS write
                 FROM _qk_stale, (SELECT unnest([-2, -1, 0, 1, 2]) AS o) GROUP BY ALL"""
             )
-            join = "JOIN _qk_days s ON s.community_id = m.community_id AND s.day = CAST(m.sent_at AS DATE)"
+            lo, hi = con.execute("SELECT min(day), max(day) FROM _qk_days").fetchone() or (None, None)
+            # the bounds let the scan skip the row groups outside the days (messages are stored in time order)
+            join = (
+                "JOIN _qk_days s ON s.community_id = m.community_id AND s.day = CAST(m.sent_at AS DATE) "
+                f"AND m.sent_at >= DATE '{lo}' AND m.sent_at < DATE '{hi}' + INTERVAL 1 DAY"
+            )
             _scope_view(con, join)
             # replies to rewritten messages are rewritten too (their parent's class may have changed)
             con.execute(
@@ -638,6 +671,7 @@ def classify_workspace(
             con.execute(f"DROP TABLE IF EXISTS {prev}")
         _record_label_writes(ws, written_before, full=do_full, relabelled=bool(stale), orphans=bool(orphans))
         ws.set_kv(LABELS_VERSION_KEY, version)
+        ws.reset_touched(version)  # the labels cover this version: later writes start a new list of days
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -645,13 +679,14 @@ def classify_workspace(
     if progress:
         progress(total, total)
     _drop_temps(con)
-    out: dict[str, int] = {
+    out: dict[str, Any] = {
         "total": total,
         "classified": classified,
         "full": int(do_full),
         "changed": changed,
         "model_scored": scored,
         "stale": stale,
+        "check": check,
         "elapsed_ms": int((time.perf_counter() - t0) * 1000),
     }
     for cls, n in con.execute(f"SELECT cls, count(*) FROM {LABELS_TABLE} GROUP BY 1").fetchall():
@@ -662,8 +697,8 @@ def classify_workspace(
 def _record_label_writes(ws: Any, before: str, *, full: bool, relabelled: bool, orphans: bool) -> None:
     """Renew kv ``labels_written`` when this run wrote labels, and keep what an incremental run changed.
 
-    An incremental run stores the ids of the messages it relabelled and of the labels it dropped (their
-    messages are gone) in ``label_delta``, with the ``labels_written`` tokens before and after it: the metric
+    An incremental run stores the ids of the messages it relabelled (with their ``sent_at``) and of the labels
+    it dropped (their messages are gone) in ``label_delta``, with the ``labels_written`` tokens before and after it: the metric
     engine's ``message_facts`` built from the labels before can then be brought up to date by rewriting just
     those rows. A full run leaves no delta (the facts are rebuilt). The input hash covers every message column
     the facts copy, so a changed message is always among the relabelled ones.
@@ -679,15 +714,30 @@ def _record_label_writes(ws: Any, before: str, *, full: bool, relabelled: bool, 
     else:
         parts = []
         if relabelled:
-            parts.append("SELECT message_id FROM _qk_scope WHERE write")
-        if orphans:
-            parts.append("SELECT label_id AS message_id FROM _qk_check WHERE orphan")
+            parts.append("SELECT message_id, sent_at FROM _qk_scope WHERE write")
+        if orphans:  # their messages are gone: the facts only drop their rows
+            parts.append("SELECT label_id AS message_id, CAST(NULL AS TIMESTAMP) AS sent_at FROM _qk_check WHERE orphan")
         con.execute(
-            f"CREATE OR REPLACE TABLE {LABEL_DELTA_TABLE} AS SELECT DISTINCT message_id FROM ({' UNION ALL '.join(parts)})"
+            f"CREATE OR REPLACE TABLE {LABEL_DELTA_TABLE} AS SELECT DISTINCT message_id, sent_at FROM ({' UNION ALL '.join(parts)})"
         )
         ws.set_kv(LABEL_DELTA_BASE_KEY, before)
         ws.set_kv(LABEL_DELTA_RESULT_KEY, token)
     ws.set_kv(LABELS_WRITE_KEY, token)
+
+
+def _touched_range(ws: Any, version: str) -> tuple[str, str] | tuple[()] | None:
+    """When every change to ``messages`` since the labels were made is listed in ``messages_touched`` (the
+    chain of writes starts at the version the labels were made under and ends at ``version``): the first and
+    last day listed (``()`` when none is). None when the chain is broken: the full check is needed."""
+    base = ws.get_kv(TOUCHED_BASE_KEY) or ""
+    if not base or base != ws.get_kv(LABELS_VERSION_KEY) or ws.get_kv(TOUCHED_RESULT_KEY) != version:
+        return None
+    if not ws.has_table(MESSAGES_TOUCHED_TABLE):
+        return None
+    row = ws.con.execute(f"SELECT min(day), max(day) FROM {MESSAGES_TOUCHED_TABLE}").fetchone()
+    if not row or row[0] is None:
+        return ()
+    return str(row[0]), str(row[1])
 
 
 def labels_fresh(ws: Any) -> bool:

@@ -49,6 +49,8 @@ class Ctx:
     # Only the messages whose ids this table lists (``message_id``): how ``message_facts`` rewrites the rows of an
     # incremental classification's changes without building the block for every message.
     only_message_ids: str | None = None
+    # [lo, hi]: the ``sent_at`` range of those messages, when known: lets the scans skip the rest of the table.
+    only_message_range: tuple[datetime, datetime] | None = None
 
     _held: list[Any] = field(default_factory=list)
     _blocks: dict[str, ir.Table] = field(default_factory=dict)
@@ -116,9 +118,13 @@ class Ctx:
         return t.filter((t.sent_at >= ibis.literal(window[0])) & (t.sent_at < ibis.literal(window[1])))
 
     def _listed(self, t: ir.Table) -> ir.Table:
-        """``t`` (with ``message_id``) cut to the ids of ``only_message_ids``, when set."""
+        """``t`` (with ``message_id`` and ``sent_at``) cut to the ids of ``only_message_ids`` (and to
+        ``only_message_range``), when set."""
         if self.only_message_ids is None:
             return t
+        if self.only_message_range is not None:
+            lo, hi = self.only_message_range
+            t = t.filter((t.sent_at >= ibis.literal(lo)) & (t.sent_at <= ibis.literal(hi)))
         ids = self.backend.table(self.only_message_ids)
         return t.semi_join(ids, t.message_id == ids.message_id)
 

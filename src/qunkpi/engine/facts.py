@@ -27,6 +27,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -157,6 +158,7 @@ def _block_sql(ws: Workspace, only_ids: str | None = None) -> str | None:
         cache=False,
         labels_cover=True,
         only_message_ids=only_ids,
+        only_message_range=_sent_range(ws, only_ids) if only_ids else None,
     )
     if not ctx.has("messages", "message_labels"):
         return None
@@ -167,6 +169,14 @@ def _block_sql(ws: Workspace, only_ids: str | None = None) -> str | None:
     if hooks is not None:  # the staff ids of the settings are an in-memory table
         hooks(expr)
     return str(ibis.to_sql(expr, dialect="duckdb"))
+
+
+def _sent_range(ws: Workspace, ids_table: str) -> tuple[datetime, datetime] | None:
+    """The first and last ``sent_at`` the table of ids records (label_delta has the messages' times), if any."""
+    if "sent_at" not in {r[0] for r in ws.con.execute(f"DESCRIBE {ids_table}").fetchall()}:
+        return None
+    row = ws.con.execute(f"SELECT min(sent_at), max(sent_at) FROM {ids_table}").fetchone()
+    return (row[0], row[1]) if row and row[0] is not None else None
 
 
 def refresh_facts(ws: Workspace, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
@@ -238,17 +248,10 @@ def _delta_applies(ws: Workspace, written: str, context: str | None) -> bool:
         return False
     if ws.get_kv(LABEL_DELTA_RESULT_KEY) != written or ws.get_kv(LABEL_DELTA_BASE_KEY) != stored_labels:
         return False
-    if not _table_exists(ws.con, LABEL_DELTA_TABLE):
+    if not ws.has_table(LABEL_DELTA_TABLE):
         return False
     # same layout and staff context as when the facts were built: the stored state minus the labels/messages
     return bool(context) and ws.get_kv(FACTS_CONTEXT_KEY) == context
-
-
-def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = 'main'", [name]
-    ).fetchone()
-    return bool(row and row[0])
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:

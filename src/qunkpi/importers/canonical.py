@@ -620,16 +620,21 @@ class Loader:
             pa.table({"t": pairs.column(0), "ty": pairs.column(1), "s": pa.array(summary, pa.string())})
         )
 
-    def _strip_text(self, table: str, where: str) -> None:
+    def _strip_text(self, where: str) -> str:
         """SPEC §9 / issue 3: for stored messages of communities without session-archive consent keep only the
-        class, sentiment and length of a message (computed from the redacted text now, into ``extra``)."""
+        class, sentiment and length of a message (computed from the redacted text now, into ``extra``).
+
+        Returns the table of the (community, day) pairs of the messages it changed (for
+        Workspace.messages_changed)."""
         from qunkpi.classify.engine import no_text_summary
 
+        table = "messages"
+        touched = self._touched_days(f'SELECT community_id, sent_at FROM "{table}" WHERE text IS NOT NULL AND {where}')
         pairs = self.con.execute(
             f'SELECT DISTINCT text, msg_type FROM "{table}" WHERE text IS NOT NULL AND {where}'
         ).to_arrow_table()
         if pairs.num_rows == 0:
-            return
+            return touched
         summary = no_text_summary(pairs.column(0), [str(x) for x in pairs.column(1).to_pylist()])
         self.con.register(
             "__no_text", pa.table({"t": pairs.column(0), "ty": pairs.column(1), "s": pa.array(summary, pa.string())})
@@ -642,11 +647,20 @@ class Loader:
             )
         finally:
             self.con.unregister("__no_text")
-        if table == "messages":
-            # the metric engine's stored copy holds the text of questions: it goes with the text (rebuilt later)
-            from qunkpi.engine.facts import drop_facts
+        # the metric engine's stored copy holds the text of questions: it goes with the text (rebuilt later)
+        from qunkpi.engine.facts import drop_facts
 
-            drop_facts(self.ws)
+        drop_facts(self.ws)
+        return touched
+
+    def _touched_days(self, rows_sql: str) -> str:
+        """A temp table of the distinct (community_id, day) of ``rows_sql`` (columns community_id, sent_at): the
+        days a write to ``messages`` touches (Workspace.messages_changed)."""
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE __qk_touched AS "
+            f"SELECT DISTINCT community_id, CAST(sent_at AS DATE) AS day FROM ({rows_sql}) r"
+        )
+        return "__qk_touched"
 
     def _no_consent_ids(self) -> set[str]:
         """Communities lacking archive consent. Communities are stored before messages, so this includes the
@@ -695,18 +709,23 @@ class Loader:
                 )
             rep.updated = existing
             rep.inserted = rep.rows_read - existing
+            touched: str | None = None  # the days of the messages written, when none was replaced
             if table.name == "messages":
+                recall = "WHERE NOT recalled AND message_id IN (SELECT message_id FROM recall_audit)"
+                if not existing:
+                    touched = self._touched_days(
+                        f"SELECT community_id, sent_at FROM ({plan.typed}) t "
+                        f"UNION ALL SELECT community_id, sent_at FROM messages {recall}"
+                    )
                 # A recall seen in another file keeps its original marked recalled after a re-import.
-                con.execute(
-                    "UPDATE messages SET recalled = true WHERE NOT recalled AND message_id IN (SELECT message_id FROM recall_audit)"
-                )
+                con.execute(f"UPDATE messages SET recalled = true {recall}")
             if table.name == "communities":
                 # Consent withdrawn later: drop the text already stored for those communities.
-                self._strip_text("messages", "community_id IN (SELECT community_id FROM communities WHERE archive_consent = false)")
+                touched = self._strip_text("community_id IN (SELECT community_id FROM communities WHERE archive_consent = false)")
             if table.name in CONTEXT_TABLES or (table.name == "messages" and existing):
                 con.execute("INSERT OR REPLACE INTO kv VALUES ('labels_dirty', '1')")
             if table.name in ("messages", "communities"):  # communities: withdrawn consent strips message text
-                self.ws.messages_changed()
+                self.ws.messages_changed(touched)
             con.execute(
                 "INSERT INTO import_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -747,10 +766,13 @@ class Loader:
                 )
             )
             found = int(row[0]) if row else 0
+            touched = self._touched_days(
+                "SELECT community_id, sent_at FROM messages WHERE message_id IN (SELECT message_id FROM __recalls)"
+            )
             con.execute(
                 "UPDATE messages SET recalled = true WHERE message_id IN (SELECT message_id FROM __recalls)"
             )
-            self.ws.messages_changed()
+            self.ws.messages_changed(touched)
             con.execute(
                 f"""INSERT INTO recall_audit SELECT CAST(message_id AS VARCHAR), CAST(community_id AS VARCHAR),
                    CAST(sender_id AS VARCHAR), {_local_ts("recalled_at", self.tz)}, 'import'

@@ -37,6 +37,13 @@ LABEL_DELTA_TABLE = "label_delta"
 LABEL_DELTA_BASE_KEY = "label_delta_base"  # the labels_written token the delta applies to
 LABEL_DELTA_RESULT_KEY = "label_delta_result"  # the labels_written token after it
 FACTS_TABLE = "message_facts"
+# The (community_id, day) pairs whose messages were inserted or changed since the messages were at the version
+# kv ``touched_base`` (up to the version ``touched_result``): the classifier then looks for stale labels on those
+# days only instead of comparing every message with its label. Writers that cannot say what they changed end
+# the chain (Workspace.messages_changed without ``touched``), and the classifier falls back to the full check.
+MESSAGES_TOUCHED_TABLE = "messages_touched"
+TOUCHED_BASE_KEY = "touched_base"
+TOUCHED_RESULT_KEY = "touched_result"
 
 # Bookkeeping tables beside the canonical ones.
 META_SQL = [
@@ -141,6 +148,15 @@ class Workspace:
 
         return ibis.duckdb.from_connection(self.con)
 
+    def has_table(self, name: str) -> bool:
+        """Whether the workspace database has a (persistent) table ``name``."""
+        row = first(
+            self.con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = 'main'", [name]
+            )
+        )
+        return bool(row and row[0])
+
     def has_rows(self, table: str) -> bool:
         row = first(self.con.execute(f'SELECT count(*) FROM (SELECT 1 FROM "{table}" LIMIT 1)'))
         return bool(row and row[0])
@@ -160,13 +176,42 @@ class Workspace:
     def set_kv(self, k: str, v: str) -> None:
         self.con.execute("INSERT OR REPLACE INTO kv VALUES (?, ?)", [k, v])
 
-    def messages_changed(self) -> None:
+    def messages_changed(self, touched: str | None = None) -> None:
         """Record that the stored messages changed (call in the writing transaction).
 
         kv ``messages_version`` gets a new random token; the classifier copies the token it labelled under to
         ``labels_version``, so equal tokens mean the stored labels cover exactly the stored messages.
+
+        ``touched``: a table of ``community_id, day`` for every message this write inserted or
+        changed, when the write removed none. The pairs are added to ``messages_touched`` while the chain of
+        such writes is unbroken (kv ``touched_result`` is the version before this write); a write without
+        ``touched`` ends the chain.
         """
-        self.set_kv(MESSAGES_VERSION_KEY, uuid.uuid4().hex)
+        con = self.con
+        before = self.get_kv(MESSAGES_VERSION_KEY) or "0"
+        token = uuid.uuid4().hex
+        if touched is None:
+            con.execute(f"DROP TABLE IF EXISTS {MESSAGES_TOUCHED_TABLE}")
+            self.set_kv(TOUCHED_BASE_KEY, "")
+            self.set_kv(TOUCHED_RESULT_KEY, "")
+        else:
+            if self.get_kv(TOUCHED_RESULT_KEY) != before or not self.has_table(MESSAGES_TOUCHED_TABLE):
+                self.reset_touched(before)  # a new chain, starting from the messages as they were before
+            con.execute(
+                f"""INSERT INTO {MESSAGES_TOUCHED_TABLE}
+                SELECT DISTINCT CAST(community_id AS VARCHAR), CAST(day AS DATE) FROM {touched} n
+                WHERE NOT EXISTS (SELECT 1 FROM {MESSAGES_TOUCHED_TABLE} o
+                                  WHERE o.community_id = n.community_id AND o.day = n.day)"""
+            )
+            self.set_kv(TOUCHED_RESULT_KEY, token)
+        self.set_kv(MESSAGES_VERSION_KEY, token)
+
+    def reset_touched(self, version: str) -> None:
+        """Start an empty chain of touched days at messages version ``version`` (the classifier calls this when
+        its labels cover that version)."""
+        self.con.execute(f"CREATE OR REPLACE TABLE {MESSAGES_TOUCHED_TABLE} (community_id VARCHAR, day DATE)")
+        self.set_kv(TOUCHED_BASE_KEY, version)
+        self.set_kv(TOUCHED_RESULT_KEY, version)
 
     # -- people ------------------------------------------------------------------------------------
     @property
