@@ -29,6 +29,9 @@ import pyarrow as pa
 import pytest
 
 from qunkpi.catalog.impl.engagement import (
+    _candidates_arrow,
+    _starts_of,
+    _synced_from,
     _timeline_order,
     burst_candidates,
     burst_starts,
@@ -275,3 +278,71 @@ def test_arrow_burst_path_equals_the_ordered_dataframe_path() -> None:
         names, comm, times = burst_starts_arrow(tbl)
         got = sorted((names[c], pd.Timestamp(t)) for c, t in zip(comm.tolist(), times.tolist(), strict=True))
         assert got == sorted(zip(want.community_id.astype(str), pd.to_datetime(want.sent_at), strict=True))
+
+
+def test_a_burst_chain_across_the_lead_day_is_read_from_further_back(ews: Workspace) -> None:
+    """topic_bursts reads the stream from a day before its first period when that gives the whole timeline's
+    bursts. Here it does not: from 2026-10-03 23:00 to 10-05 02:30 a member message every 10 minutes (b, c, d in
+    turn) makes every message up to 01:40 a trigger, with no gap of over 60 minutes. On the whole timeline the
+    bursts start at 23:00 and every 70 minutes after: on 10-05 at 00:40 (25 h 40 min = 22 × 70 min) only, since
+    the next (01:50) is past the last trigger. From 10-04 00:00 they would start at 00:30 and 01:40 on 10-05: 2."""
+    efx.insert_rows(ews, "communities", pd.DataFrame([{
+        "community_id": "b2", "name": "chain", "platform": "wecom_group", "purpose": "content",
+        "created_at": "2026-01-01 00:00:00", "archive_consent": "true"}]))
+    t0 = pd.Timestamp("2026-10-03 23:00:00")
+    rows = []
+    for i in range(int((pd.Timestamp("2026-10-05 02:30:00") - t0) / pd.Timedelta(minutes=10)) + 1):
+        at = t0 + pd.Timedelta(minutes=10 * i)
+        rows.append((f"q{i:03d}", "b2", "bcd"[i % 3], str(at), "text", "chat"))
+    efx.load_messages(ews, rows)
+    days = ews.metrics("2026-10-05", grain="day", communities=["b2"], metrics=["topic_bursts"])
+    assert days.value.tolist() == [1]
+    # the same stream read from the lead day on is not synced anywhere, so it is not trusted
+    tbl = pa.Table.from_pandas(
+        pd.DataFrame({
+            "community_id": "b2",
+            "message_id": [r[0] for r in rows if r[3] >= "2026-10-04"],
+            "sent_at": pd.to_datetime([r[3] for r in rows if r[3] >= "2026-10-04"]).astype("datetime64[us]"),
+            "sender_id": [r[2] for r in rows if r[3] >= "2026-10-04"],
+            "eff": True,
+        }),
+        preserve_index=False,
+    )
+    _, c_comm, c_times = _candidates_arrow(tbl)
+    lead = int(pd.Timestamp("2026-10-04").value)
+    assert (_synced_from(c_comm, c_times, lead) == np.iinfo(np.int64).max).all()
+    _, st_times = _starts_of(c_comm, c_times)
+    assert [str(pd.Timestamp(t)) for t in st_times if t >= pd.Timestamp("2026-10-05").value] == [
+        "2026-10-05 00:30:00", "2026-10-05 01:40:00"]
+
+
+def test_bursts_from_a_later_start_match_the_whole_stream_once_synced() -> None:
+    """For random streams cut at a random instant: every burst at or after the cut stream's sync time is a burst
+    of the whole stream and the other way round (what _burst_counts relies on)."""
+    rng = np.random.default_rng(23)
+    checked = 0
+    for _ in range(60):
+        df = _random_stream(rng)
+        if df.empty:
+            continue
+        whole = pa.Table.from_pandas(df.astype({"sent_at": "datetime64[us]"}), preserve_index=False)
+        names_w, comm_w, times_w = burst_starts_arrow(whole)
+        cut = pd.Timestamp("2026-10-05") + pd.Timedelta(minutes=int(rng.integers(0, 600)))
+        part = df[df.sent_at >= cut]
+        if part.empty:
+            continue
+        tbl = pa.Table.from_pandas(part.astype({"sent_at": "datetime64[us]"}), preserve_index=False)
+        names, c_comm, c_times = _candidates_arrow(tbl)
+        sync = _synced_from(c_comm, c_times, int(cut.value))
+        first = {int(c_comm[i]): int(sync[i]) for i in range(len(c_comm)) if i == 0 or c_comm[i] != c_comm[i - 1]}
+        st_comm, st_times = _starts_of(c_comm, c_times)
+        got = {(names[c], t) for c, t in zip(st_comm.tolist(), st_times.tolist(), strict=True) if t >= first[c]}
+        since = {names[c]: t for c, t in first.items()}
+        want = {
+            (names_w[c], t)
+            for c, t in zip(comm_w.tolist(), times_w.tolist(), strict=True)
+            if names_w[c] in since and t >= since[names_w[c]]
+        }
+        assert got == want
+        checked += len(want)
+    assert checked > 20  # the property was exercised on real bursts

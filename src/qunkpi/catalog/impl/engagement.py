@@ -17,6 +17,7 @@ and the community aggregates (``koc_count``, ``high_value_share``) can never dis
 from __future__ import annotations
 
 import itertools
+from datetime import datetime, timedelta
 from typing import Any
 
 import ibis
@@ -39,6 +40,7 @@ COCREATION_MIN_CHARS = 20
 COCREATION_TYPES = ("link", "file", "video")
 BURST_WINDOW_MIN = 60
 BURST_MIN_MESSAGES = 5
+BURST_LEAD = timedelta(days=1)  # topic_bursts reads the messages from this long before its first period
 BURST_MIN_MEMBERS = 3
 
 
@@ -338,14 +340,17 @@ def activity_participation_rate_by_activity(ctx: Ctx) -> ir.Table:
 
 
 # -- topic bursts -----------------------------------------------------------------------------------------------
-def burst_stream(ctx: Ctx, ordered: bool = True) -> ir.Table:
+def burst_stream(ctx: Ctx, ordered: bool = True, start: datetime | None = None) -> ir.Table:
     """Every countable message up to the last period's end (+ 60 min for followers), with ``eff`` = effective
     member message: the one query of topic_bursts. ``ordered``: in timeline order (community, sent_at,
     message_id); topic_bursts itself fetches it unordered and orders it in numpy (``_timeline_order``), which
-    is several times cheaper than the engine sorting 4 million rows on string keys."""
+    is several times cheaper than the engine sorting 4 million rows on string keys. ``start``: only the
+    messages from then on (else every message the run reads)."""
     end = ibis.literal(max(p.end for p in ctx.periods)) + ibis.interval(minutes=BURST_WINDOW_MIN)
     m = ctx.messages
     m = m.filter(m.sent_at <= end)
+    if start is not None:
+        m = m.filter(m.sent_at >= ibis.literal(start))
     eff = ~m.is_staff_person & m.is_effective.fill_null(False)
     m = m.select("community_id", "message_id", "sent_at", "sender_id", eff=eff)
     return m.order_by(["community_id", "sent_at", "message_id"]) if ordered else m
@@ -479,11 +484,11 @@ def _timeline_order(comm: np.ndarray, times: np.ndarray, ids: pa.Array | pa.Chun
     return order
 
 
-def burst_starts_arrow(tbl: pa.Table) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """``burst_starts(burst_candidates(stream))`` for a stream given as Arrow columns in any row order
-    (``community_id``, ``message_id``, ``sent_at``, ``sender_id``, ``eff``), without Python strings: ids become
-    integer codes, times int64 nanoseconds. Returns the community names and, per burst, the community's code
-    and the start time (ns)."""
+def _candidates_arrow(tbl: pa.Table) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The burst triggers of a stream given as Arrow columns in any row order (``community_id``, ``message_id``,
+    ``sent_at``, ``sender_id``, ``eff``), without Python strings: ids become integer codes, times int64
+    nanoseconds. Returns the community names and, per trigger in timeline order, the community's code and the
+    time (ns)."""
     comm, comm_names = _codes(tbl.column("community_id"))
     sender, _ = _codes(tbl.column("sender_id"))
     times = np.asarray(tbl.column("sent_at").to_numpy(), dtype="datetime64[ns]").astype(np.int64)
@@ -491,19 +496,71 @@ def burst_starts_arrow(tbl: pa.Table) -> tuple[list[str], np.ndarray, np.ndarray
     order = _timeline_order(comm, times, tbl.column("message_id"))
     comm, times, eff, sender = comm[order], times[order], eff[order], sender[order]
     mask = _trigger_mask(comm, times, eff, sender)
-    c_comm, c_times = comm[mask], times[mask]
+    return [str(x) for x in comm_names.to_pylist()], comm[mask], times[mask]
+
+
+def burst_starts_arrow(tbl: pa.Table) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """``burst_starts(burst_candidates(stream))`` for a stream given as Arrow columns in any row order
+    (``community_id``, ``message_id``, ``sent_at``, ``sender_id``, ``eff``), without Python strings. Returns the
+    community names and, per burst, the community's code and the start time (ns)."""
+    names, c_comm, c_times = _candidates_arrow(tbl)
+    st_comm, st_times = _starts_of(c_comm, c_times)
+    return names, st_comm, st_times
+
+
+def _starts_of(c_comm: np.ndarray, c_times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The burst starts (community code, time) among triggers in timeline order."""
     s_comm: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
     s_times: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
     for a, b in _segments(c_comm):
         idx = _greedy_starts(c_times[a:b].astype("datetime64[ns]"))
         s_comm.append(c_comm[a:b][idx])
         s_times.append(c_times[a:b][idx])
-    return [str(x) for x in comm_names.to_pylist()], np.concatenate(s_comm), np.concatenate(s_times)
+    return np.concatenate(s_comm), np.concatenate(s_times)
+
+
+def _synced_from(c_comm: np.ndarray, c_times: np.ndarray, start_ns: int) -> np.ndarray:
+    """Per trigger (timeline order) of a stream that begins at ``start_ns``: the time from which its community's
+    bursts are those of the whole timeline (int64 max: not known to be).
+
+    A trigger more than 60 minutes after the one before it in the stream (the first: more than 60 minutes after
+    the stream's start) starts a burst on the whole timeline too, since every burst that began earlier has
+    ended; from there on the greedy rule makes the same choices on both."""
+    window = np.int64(BURST_WINDOW_MIN * 60 * 1_000_000_000)
+    out = np.full(len(c_times), np.iinfo(np.int64).max, dtype=np.int64)
+    for a, b in _segments(c_comm):
+        t = c_times[a:b]
+        prev = np.r_[np.int64(start_ns), t[:-1]]
+        sync = np.flatnonzero(t - prev > window)
+        if len(sync):
+            out[a:b] = t[sync[0]]
+    return out
 
 
 def _burst_counts(ctx: Ctx) -> pd.DataFrame:
-    """topic_bursts per community × period: the stream fetched unordered as Arrow, bursts found in numpy."""
-    names, st_comm, st_times = burst_starts_arrow(ctx.backend.to_pyarrow(burst_stream(ctx, ordered=False)))
+    """topic_bursts per community × period: the stream fetched unordered as Arrow, bursts found in numpy.
+
+    The stream starts a day before the first period (``BURST_LEAD``). Bursts are counted only when each
+    community's greedy sequence is known to match the whole timeline's before its first counted burst
+    (``_synced_from``); otherwise the stream is read from the start of the run's messages."""
+    first = min(p.start for p in ctx.periods)
+    lead = first - BURST_LEAD
+    window = ctx.message_window()
+    found = None
+    if window is None or lead > window[0]:
+        names, c_comm, c_times = _candidates_arrow(ctx.backend.to_pyarrow(burst_stream(ctx, ordered=False, start=lead)))
+        st_comm, st_times = _starts_of(c_comm, c_times)
+        lead_ns = int(np.datetime64(lead, "ns").astype(np.int64))
+        first_ns = int(np.datetime64(first, "ns").astype(np.int64))
+        sync = _synced_from(c_comm, c_times, lead_ns)
+        # the time each community is synced from, looked up for each start through its first trigger
+        seg_sync = {int(c_comm[a]): int(sync[a]) for a, _ in _segments(c_comm)} if len(c_comm) else {}
+        st_sync = np.array([seg_sync[int(c)] for c in st_comm], dtype=np.int64)
+        if np.all((st_times < first_ns) | (st_times >= st_sync)):
+            found = names, st_comm, st_times
+    if found is None:
+        found = burst_starts_arrow(ctx.backend.to_pyarrow(burst_stream(ctx, ordered=False)))
+    names, st_comm, st_times = found
     rows: list[dict[str, Any]] = []
     for p in ctx.periods:
         lo = np.datetime64(p.start, "ns").astype(np.int64)
