@@ -90,7 +90,7 @@ def retention_matrices(
     the cohorts gets the all-empty matrix (size 0) that call returns."""
     months = _months(kind, start_month, end_month)
     with make_ctx(ws, months, None, as_of) as ctx:
-        known = [str(c) for c in ctx.backend.execute(ctx.backend.table("communities").select("community_id"))["community_id"]]
+        known = [str(c) for c in ctx.backend.execute(ctx.table("communities").select("community_id"))["community_id"]]
         if communities is None:
             communities = known
         missing = sorted(set(communities) - set(known))

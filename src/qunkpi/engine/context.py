@@ -54,6 +54,7 @@ class Ctx:
 
     _held: list[Any] = field(default_factory=list)
     _blocks: dict[str, ir.Table] = field(default_factory=dict)
+    _tables: dict[str, ir.Table] = field(default_factory=dict)
 
     def _cached(self, t: ir.Table) -> ir.Table:
         """Materialise a shared block once per run.
@@ -104,8 +105,14 @@ class Ctx:
                 obj.release()
 
     # -- raw tables ----------------------------------------------------------------------------------
+    def table(self, name: str) -> ir.Table:
+        """The backend's table ``name``, unfiltered; looked up once per run (each lookup reads its schema)."""
+        if name not in self._tables:
+            self._tables[name] = self.backend.table(name)
+        return self._tables[name]
+
     def t(self, name: str) -> ir.Table:
-        tbl = self.backend.table(name)
+        tbl = self.table(name)
         if self.communities is not None and "community_id" in tbl.columns and name != "communities":
             tbl = tbl.filter(tbl.community_id.isin(self.communities))
         return self._windowed(tbl) if name == "messages" else tbl
@@ -125,7 +132,7 @@ class Ctx:
         if self.only_message_range is not None:
             lo, hi = self.only_message_range
             t = t.filter((t.sent_at >= ibis.literal(lo)) & (t.sent_at <= ibis.literal(hi)))
-        ids = self.backend.table(self.only_message_ids)
+        ids = self.table(self.only_message_ids)
         return t.semi_join(ids, t.message_id == ids.message_id)
 
     def message_window(self) -> tuple[datetime, datetime] | None:
@@ -175,7 +182,7 @@ class Ctx:
             )
         ]
         if self.has("staff"):
-            s = self.backend.table("staff")
+            s = self.table("staff")
             parts.append(self.community_ids.cross_join(s.select(person_id=s.staff_id)).select("community_id", "person_id"))
         if self.staff_ids:
             ids = ibis.memtable(pd.DataFrame({"person_id": pd.Series(self.staff_ids, dtype="string")}))
@@ -218,7 +225,7 @@ class Ctx:
         it needs).
         """
         if self.facts is not None:
-            stored = self.backend.table(self.facts)
+            stored = self.table(self.facts)
             if self.communities is not None:
                 stored = stored.filter(stored.community_id.isin(self.communities))
             return self._windowed(stored)
@@ -228,7 +235,7 @@ class Ctx:
         if not self.has("message_labels"):
             msg = msg.mutate(msg_len=msg["__text"].length().cast("int64").fill_null(0))
             return self._cached(msg.drop("__text"))
-        lab = self.backend.table("message_labels")
+        lab = self.table("message_labels")
         join = msg.left_join  # a message without a label has no class
         if self.labels_cover:
             # every message has exactly one label with its sent_at: an inner join with the labels of the same

@@ -58,7 +58,7 @@ def silent_members(
         silent = base.anti_join(recent, [base.community_id == recent.community_id, base.member_id == recent.sender_id])
         if ctx.has("activities", "activity_participants"):
             a = ctx.t("activities").select("activity_id", a_comm="community_id")
-            ap = ctx.backend.table("activity_participants").join(a, "activity_id")
+            ap = ctx.table("activity_participants").join(a, "activity_id")
             ap = ap.filter((ap.participated_at >= since) & (ap.participated_at < end))
             silent = silent.anti_join(ap, [silent.community_id == ap.a_comm, silent.member_id == ap.member_id])
         out = _with_last_message(silent, m, end)

@@ -30,13 +30,13 @@ def _accounts_filter(ctx: Ctx, t: ir.Table) -> ir.Table:
 
 def _posts(ctx: Ctx) -> ir.Table:
     """Posts with ``community_id`` = account_id, joined to the period containing published_at."""
-    p = _accounts_filter(ctx, ctx.backend.table("posts"))
+    p = _accounts_filter(ctx, ctx.table("posts"))
     p = p.mutate(community_id=p.account_id)
     return ctx.in_period(p, "published_at")
 
 
 def _daily(ctx: Ctx) -> ir.Table:
-    d = _accounts_filter(ctx, ctx.backend.table("account_daily"))
+    d = _accounts_filter(ctx, ctx.table("account_daily"))
     d = d.mutate(community_id=d.account_id, day_ts=d.day.cast("timestamp"))
     return ctx.in_period(d, "day_ts")
 
@@ -171,7 +171,7 @@ def quota_points(ctx: Ctx) -> ir.Table:
     qa = int(getattr(ms, "weekly_article_quota", ARTICLE_QUOTA) or ARTICLE_QUOTA)
     qv = int(getattr(ms, "weekly_video_quota", VIDEO_QUOTA) or VIDEO_QUOTA)
     weeks = ibis.memtable(quota_weeks(ctx.periods, ctx.as_of))
-    p = _accounts_filter(ctx, ctx.backend.table("posts"))
+    p = _accounts_filter(ctx, ctx.table("posts"))
     kinds = p.group_by("account_id").aggregate(
         has_a=(p.kind == "article").cast("int64").max(), has_v=(p.kind == "video").cast("int64").max()
     )

@@ -316,7 +316,7 @@ def kol_message_share(ctx: Ctx) -> ir.Table:
 def _activity_counts(ctx: Ctx) -> ir.Table:
     """Activities starting in P with their distinct non-staff participants (any participation time)."""
     a = ctx.in_period(ctx.t("activities"), "start_at")
-    ap = ctx.backend.table("activity_participants")
+    ap = ctx.table("activity_participants")
     ac = ctx.t("activities").select("activity_id", "community_id")
     apc = ap.join(ac, "activity_id")
     apc = ctx.non_staff(apc, "member_id")

@@ -90,7 +90,7 @@ def silent_ratio(ctx: Ctx) -> ir.Table:
     keys = sent.select(k_comm=sent.community_id, k_id=sent.sender_id, k_period=sent.period)
     if ctx.has("activity_participants", "activities"):
         a = ctx.t("activities").select("activity_id", a_comm="community_id")
-        ap = ctx.backend.table("activity_participants")
+        ap = ctx.table("activity_participants")
         apc = ap.join(a, "activity_id")
         took = apc.join(w, [apc.participated_at >= w.w_start, apc.participated_at < w.p_end])
         keys = keys.union(took.select(k_comm=took.a_comm, k_id=took.member_id, k_period=took.period), distinct=False)

@@ -30,10 +30,10 @@ def net_amount(o: ir.Table) -> ir.NumericValue:
 
 def global_staff(ctx: Ctx) -> ir.Table:
     """``person_id`` of everyone who is staff somewhere (a staff spell in any community, the staff table, settings)."""
-    m = ctx.backend.table("members")
+    m = ctx.table("members")
     out = m.filter(m.is_staff.fill_null(False) | (m.role == "staff")).select(person_id=m.member_id)
     if ctx.has("staff"):
-        s = ctx.backend.table("staff")
+        s = ctx.table("staff")
         out = out.union(s.select(person_id=s.staff_id))
     if ctx.staff_ids:
         import pandas as pd
@@ -53,7 +53,7 @@ def attributed_orders(ctx: Ctx) -> ir.Table:
 
 def all_orders(ctx: Ctx) -> ir.Table:
     """Every order of the workspace (whatever its community, not filtered to the selected communities)."""
-    o = ctx.backend.table("orders")
+    o = ctx.table("orders")
     return o.mutate(net=net_amount(o))
 
 
@@ -163,7 +163,7 @@ def community_revenue_per_customer(ctx: Ctx) -> ir.Table:
 
 @impl("noncommunity_revenue_per_customer")
 def noncommunity_revenue_per_customer(ctx: Ctx) -> ir.Table:
-    m = ctx.backend.table("members")
+    m = ctx.table("members")
     m = m.select(m_id="member_id", m_join="joined_at", m_left=m.left_at.fill_null(ibis.literal(FAR_FUTURE)))
     o = all_orders(ctx)
     o = o.anti_join(m, [o.customer_id == m.m_id, o.paid_at >= m.m_join, o.paid_at < m.m_left])
@@ -278,7 +278,7 @@ def campaign_conversion_rate(ctx: Ctx) -> ir.Table:
 @impl("coupon_redemption_rate")
 def coupon_redemption_rate(ctx: Ctx) -> ir.Table:
     acts = campaign_activities(ctx)
-    ap = ctx.backend.table("activity_participants").select(p_act="activity_id", p_member="member_id")
+    ap = ctx.table("activity_participants").select(p_act="activity_id", p_member="member_id")
     parts = acts.join(ap, acts.activity_id == ap.p_act)
     sp = ctx.staff_people
     parts = parts.anti_join(sp, [parts.community_id == sp.community_id, parts.p_member == sp.person_id])
