@@ -79,3 +79,25 @@ def test_help_follows_lang() -> None:
 def test_explain() -> None:
     res = runner.invoke(app, ["metrics", "--explain", "churn_rate"])
     assert res.exit_code == 0 and "leaves" in res.output and "seed 003" in res.output
+
+
+def test_import_of_new_messages_checks_only_their_days(tmp_path: Path) -> None:
+    """The import's classification line says how stale labels were looked for."""
+    ws = tmp_path / "ws"
+    assert runner.invoke(app, ["init", str(ws)]).exit_code == 0
+    res = runner.invoke(app, ["--lang", "en", "import", str(TINY), "-w", str(ws)])
+    assert res.exit_code == 0, res.output
+    assert "(full)" in res.output
+    more = tmp_path / "more"
+    more.mkdir()
+    (more / "messages.csv").write_text(
+        "message_id,community_id,sender_id,sent_at,msg_type,text,reply_to,recalled\n"
+        "msg-new,c1,m1,2026-10-21 09:00:00,text,今天的课讲得很清楚，谢谢老师,,false\n",
+        encoding="utf-8",
+    )
+    res = runner.invoke(app, ["--lang", "en", "import", str(more), "-w", str(ws)])
+    assert res.exit_code == 0, res.output
+    assert "only the days of the messages just written were checked" in " ".join(res.output.split())
+    res = runner.invoke(app, ["--lang", "en", "classify", "-w", str(ws), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)[0]["check"] == ""  # nothing written since: nothing to look for

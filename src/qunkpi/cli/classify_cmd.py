@@ -102,18 +102,19 @@ def _classify_workspace(ws: Any, full: bool, fmt: str) -> None:
         res = classify_workspace(
             ws, full=full, progress=lambda done, total: advance(done=done, total_=total), compare=True
         )
-    from qunkpi.cli.import_cmd import print_facts, refresh_facts_step
+    from qunkpi.cli.import_cmd import classify_mode, print_facts, refresh_facts_step
 
     with ws.writing():
         facts = refresh_facts_step(ws)
     if fmt == "json":
         print_json([{**res, "facts": facts}])
         return
+    mode_zh, mode_en = classify_mode(res)
     console.print(
         tr(
-            f"共 {res['total']:,} 条消息；本次分类 {res['classified']:,} 条（{'全量' if res['full'] else '增量'}），"
+            f"共 {res['total']:,} 条消息；本次分类 {res['classified']:,} 条（{mode_zh}），"
             f"类别改变 {res['changed']:,} 条，用时 {res['elapsed_ms'] / 1000:.1f} 秒",
-            f"{res['total']:,} messages; classified {res['classified']:,} ({'full' if res['full'] else 'incremental'}), "
+            f"{res['total']:,} messages; classified {res['classified']:,} ({mode_en}), "
             f"{res['changed']:,} changed class, in {res['elapsed_ms'] / 1000:.1f} s",
         )
     )

@@ -96,7 +96,7 @@ def classify_after_import(ws: object) -> None:
 
     with progress_bar(tr("分类消息", "classifying messages")) as advance:
         stats = classify_workspace(ws, full=False, progress=lambda done, total: advance(done=done, total_=total))
-    mode_zh, mode_en = ("全量", "full") if stats.get("full") else ("增量", "incremental")
+    mode_zh, mode_en = classify_mode(stats)
     console.print(
         tr(
             f"消息分类：共 {stats['total']:,} 条消息，本次分类 {stats['classified']:,} 条（{mode_zh}），"
@@ -106,6 +106,17 @@ def classify_after_import(ws: object) -> None:
         )
     )
     print_facts(refresh_facts_step(ws))
+
+
+def classify_mode(stats: dict[str, Any]) -> tuple[str, str]:
+    """How a classification run went, in zh and en: full, or incremental and where it looked for stale labels."""
+    if stats.get("full"):
+        return "全量", "full"
+    if stats.get("check") == "days":
+        return "增量，只查看了新写入消息的日期", "incremental; only the days of the messages just written were checked"
+    if stats.get("check") == "all":
+        return "增量，已逐条比对全部消息", "incremental; every message was compared with its label"
+    return "增量", "incremental"
 
 
 def refresh_facts_step(ws: Any) -> dict[str, Any]:
