@@ -153,3 +153,41 @@ def test_withdrawn_consent_lists_the_stripped_days(data: Path, parts: tuple[Path
     assert stats["full"] or stats["check"] == "days"
     _same_as_full(ws)
     ws.close()
+
+
+def _day_with(day: Path, out: Path, change: dict[str, object]) -> Path:
+    """A copy of the day's messages with the first message changed (an export that overlaps the stored one)."""
+    t = pq.read_table(day / "messages.parquet").to_pandas()
+    for col, value in change.items():
+        t.loc[0, col] = value
+    out.mkdir()
+    pq.write_table(pa.Table.from_pandas(t, preserve_index=False), out / "messages.parquet")
+    return out
+
+
+def test_an_overlapping_export_relabels_what_changed_only(parts: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    hist, day30, day31 = parts
+    ws = _history(hist, tmp_path)
+    import_path(ws, day30)
+    classify_workspace(ws)
+    # the next export repeats 30 October (one message edited) and adds 31 October
+    import_path(ws, _day_with(day30, tmp_path / "again", {"text": "这个课程什么时候开始报名？"}))
+    import_path(ws, day31)
+    assert ws.get_kv("labels_dirty") != "1"
+    stats = classify_workspace(ws)
+    assert not stats["full"] and stats["check"] == "days"
+    assert stats["stale"] == 1 + pq.read_metadata(day31 / "messages.parquet").num_rows  # the edit + the new day
+    _same_as_full(ws)
+    ws.close()
+
+
+def test_a_message_moved_to_another_day_relabels_everything(parts: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    hist, day30, _ = parts
+    ws = _history(hist, tmp_path)
+    import_path(ws, day30)
+    classify_workspace(ws)
+    import_path(ws, _day_with(day30, tmp_path / "moved", {"sent_at": pd.Timestamp("2026-10-12 09:30:00")}))
+    assert ws.get_kv("labels_dirty") == "1"  # its old neighbours' labels may change: a full run
+    stats = classify_workspace(ws)
+    assert stats["full"]
+    ws.close()

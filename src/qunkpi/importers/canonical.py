@@ -653,6 +653,18 @@ class Loader:
         drop_facts(self.ws)
         return touched
 
+    def _moved_messages(self, plan: _Plan) -> int:
+        """How many stored messages this file replaces with a row of another community or day."""
+        row = first(
+            self.con.execute(
+                f"""SELECT count(*) FROM messages t JOIN (SELECT message_id, community_id, sent_at FROM ({plan.typed}) x) s
+                ON t.message_id = s.message_id
+                WHERE t.community_id IS DISTINCT FROM s.community_id
+                   OR CAST(t.sent_at AS DATE) IS DISTINCT FROM CAST(s.sent_at AS DATE)"""
+            )
+        )
+        return int(row[0]) if row else 0
+
     def _touched_days(self, rows_sql: str) -> str:
         """A temp table of the distinct (community_id, day) of ``rows_sql`` (columns community_id, sent_at): the
         days a write to ``messages`` touches (Workspace.messages_changed)."""
@@ -676,13 +688,15 @@ class Loader:
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
-            existing = 0
+            existing = moved = 0
             if con.execute(f'SELECT 1 FROM "{table.name}" LIMIT 1').fetchall():
                 keys = self._stored_sql(plan, keys_only=True)
                 row = first(
                     con.execute(f'SELECT count(*) FROM "{table.name}" t WHERE EXISTS (SELECT 1 FROM ({keys}) s WHERE {on})')
                 )
                 existing = int(row[0]) if row else 0
+                if existing and table.name == "messages":
+                    moved = self._moved_messages(plan)
                 if existing:
                     con.execute(f'DELETE FROM "{table.name}" t WHERE EXISTS (SELECT 1 FROM ({keys}) s WHERE {on})')
             names = ", ".join(f'"{n}"' for n in [*table.column_names, EXTRA_COLUMN])
@@ -709,10 +723,10 @@ class Loader:
                 )
             rep.updated = existing
             rep.inserted = rep.rows_read - existing
-            touched: str | None = None  # the days of the messages written, when none was replaced
+            touched: str | None = None  # the days of the messages written, when none moved to another day
             if table.name == "messages":
                 recall = "WHERE NOT recalled AND message_id IN (SELECT message_id FROM recall_audit)"
-                if not existing:
+                if not moved:
                     touched = self._touched_days(
                         f"SELECT community_id, sent_at FROM ({plan.typed}) t "
                         f"UNION ALL SELECT community_id, sent_at FROM messages {recall}"
@@ -722,7 +736,10 @@ class Loader:
             if table.name == "communities":
                 # Consent withdrawn later: drop the text already stored for those communities.
                 touched = self._strip_text("community_id IN (SELECT community_id FROM communities WHERE archive_consent = false)")
-            if table.name in CONTEXT_TABLES or (table.name == "messages" and existing):
+            if table.name in CONTEXT_TABLES or moved:
+                # staff context changed, or a stored message moved to another community or day (the labels of
+                # its old neighbours may change too): every label is remade. A message replaced on its own
+                # day (an overlapping export) is found by the incremental run through its input hash.
                 con.execute("INSERT OR REPLACE INTO kv VALUES ('labels_dirty', '1')")
             if table.name in ("messages", "communities"):  # communities: withdrawn consent strips message text
                 self.ws.messages_changed(touched)
