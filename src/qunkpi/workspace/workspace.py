@@ -182,8 +182,8 @@ class Workspace:
         kv ``messages_version`` gets a new random token; the classifier copies the token it labelled under to
         ``labels_version``, so equal tokens mean the stored labels cover exactly the stored messages.
 
-        ``touched``: a table of ``community_id, day`` for every message this write inserted or
-        changed, when the write removed none. The pairs are added to ``messages_touched`` while the chain of
+        ``touched``: a table of ``community_id, day`` for every message this write inserted or changed, when it
+        removed none and moved none to another community or day. The pairs are added to ``messages_touched`` while the chain of
         such writes is unbroken (kv ``touched_result`` is the version before this write); a write without
         ``touched`` ends the chain.
         """
