@@ -34,3 +34,13 @@ def values(df, community: str = "c1", period: str | None = None) -> dict[str, ob
     if period is not None:
         sel = sel[sel.period == period]
     return dict(zip(sel.metric, sel.value, strict=True))
+
+
+@pytest.fixture(scope="session")
+def tiny_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generated tiny demo data set (seed 5, last month 2026-10), once per test session: read it, never write."""
+    from qunkpi.demo.generator import generate
+
+    d = tmp_path_factory.mktemp("tiny-demo")
+    generate(d, scale="tiny", seed=5, end_month="2026-10")
+    return d

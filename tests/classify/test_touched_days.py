@@ -15,7 +15,6 @@ import pytest
 
 from qunkpi.bench.split import split_day
 from qunkpi.classify.engine import classify_workspace
-from qunkpi.demo.generator import generate
 from qunkpi.importers.canonical import import_path, load_tables
 from qunkpi.workspace import Workspace
 from qunkpi.workspace.workspace import MESSAGES_TOUCHED_TABLE
@@ -24,17 +23,10 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("demo")
-    generate(d, scale="tiny", seed=5, end_month="2026-10")
-    return d
-
-
-@pytest.fixture(scope="module")
-def parts(data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+def parts(tiny_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     """history (everything but the messages of 2026-10-30 and -31), and those two days, one folder each."""
     out = tmp_path_factory.mktemp("split")
-    hist1, day31, _ = split_day(data, out / "a", "2026-10-31")
+    hist1, day31, _ = split_day(tiny_demo, out / "a", "2026-10-31")
     hist, day30, _ = split_day(hist1, out / "b", "2026-10-30")
     return hist, day30, day31
 
@@ -56,10 +48,14 @@ def _touched(ws: Workspace) -> set[tuple[str, str]]:
     return {(c, str(d)) for c, d in ws.con.execute(f"SELECT community_id, day FROM {MESSAGES_TOUCHED_TABLE}").fetchall()}
 
 
-def _history(hist: Path, tmp_path: Path) -> Workspace:
+def _history(hist: Path, tmp_path: Path, *more: Path) -> Workspace:
+    """A workspace with ``hist`` imported and classified, then each of ``more`` imported and classified."""
     ws = Workspace.init(tmp_path / "ws")
     import_path(ws, hist)
     classify_workspace(ws, full=True)
+    for folder in more:
+        import_path(ws, folder)
+        classify_workspace(ws)
     return ws
 
 
@@ -107,7 +103,7 @@ def test_a_new_chain_after_a_broken_one_is_not_trusted(parts: tuple[Path, Path, 
     ws.close()
 
 
-def test_a_recall_lists_its_day(data: Path, parts: tuple[Path, Path, Path], tmp_path: Path) -> None:
+def test_a_recall_lists_its_day(parts: tuple[Path, Path, Path], tmp_path: Path) -> None:
     hist, _, _ = parts
     ws = _history(hist, tmp_path)
     row = ws.con.execute(
@@ -133,7 +129,7 @@ def test_a_recall_lists_its_day(data: Path, parts: tuple[Path, Path, Path], tmp_
     ws.close()
 
 
-def test_withdrawn_consent_lists_the_stripped_days(data: Path, parts: tuple[Path, Path, Path], tmp_path: Path) -> None:
+def test_withdrawn_consent_lists_the_stripped_days(parts: tuple[Path, Path, Path], tmp_path: Path) -> None:
     hist, _, _ = parts
     ws = _history(hist, tmp_path)
     comms = pd.read_csv(hist / "communities.csv", dtype=str, keep_default_na=False)
@@ -167,9 +163,7 @@ def _day_with(day: Path, out: Path, change: dict[str, object]) -> Path:
 
 def test_an_overlapping_export_relabels_what_changed_only(parts: tuple[Path, Path, Path], tmp_path: Path) -> None:
     hist, day30, day31 = parts
-    ws = _history(hist, tmp_path)
-    import_path(ws, day30)
-    classify_workspace(ws)
+    ws = _history(hist, tmp_path, day30)
     # the next export repeats 30 October (one message edited) and adds 31 October
     import_path(ws, _day_with(day30, tmp_path / "again", {"text": "这个课程什么时候开始报名？"}))
     import_path(ws, day31)
@@ -183,9 +177,7 @@ def test_an_overlapping_export_relabels_what_changed_only(parts: tuple[Path, Pat
 
 def test_a_message_moved_to_another_day_relabels_everything(parts: tuple[Path, Path, Path], tmp_path: Path) -> None:
     hist, day30, _ = parts
-    ws = _history(hist, tmp_path)
-    import_path(ws, day30)
-    classify_workspace(ws)
+    ws = _history(hist, tmp_path, day30)
     import_path(ws, _day_with(day30, tmp_path / "moved", {"sent_at": pd.Timestamp("2026-10-12 09:30:00")}))
     assert ws.get_kv("labels_dirty") == "1"  # its old neighbours' labels may change: a full run
     stats = classify_workspace(ws)

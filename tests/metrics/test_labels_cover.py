@@ -16,7 +16,6 @@ import pytest
 from tests.metrics.compare import value_diffs
 
 from qunkpi.classify.engine import classify_workspace, labels_cover_messages, labels_fresh
-from qunkpi.demo.generator import generate
 from qunkpi.engine.api import metrics_for_periods, staff_ids_of
 from qunkpi.engine.periods import parse_period
 from qunkpi.engine.runner import RunOptions, run_metrics
@@ -29,10 +28,8 @@ KEY = ["community_id", "period", "metric", "breakdown"]
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("demo")
-    generate(d, scale="tiny", seed=5, end_month="2026-10")
-    return d
+def data(tiny_demo: Path) -> Path:
+    return tiny_demo
 
 
 def _run(ws: Workspace, cover: bool, periods: list[str]) -> pd.Series:
