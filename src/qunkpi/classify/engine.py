@@ -544,12 +544,13 @@ def classify_workspace(
             if days is not None:
                 # since the labels were made, messages were only added or changed, on the days listed in
                 # messages_touched: only those days can hold stale labels, and no label can have lost its message
-                where = "false"
+                where, span = "false", "true"
                 if days:
-                    where = (
-                        f"m.sent_at >= DATE '{days[0]}' AND m.sent_at < DATE '{days[1]}' + INTERVAL 1 DAY "
-                        f"AND (l.message_id IS NULL OR l.input_hash IS DISTINCT FROM {INPUT_HASH})"
-                    )
+                    span = f"sent_at >= DATE '{days[0]}' AND sent_at < DATE '{days[1]}' + INTERVAL 1 DAY"
+                    where = f"m.{span} AND (l.message_id IS NULL OR l.input_hash IS DISTINCT FROM {INPUT_HASH})"
+                # A label carries its message's sent_at, and a message that moved to another day makes the next run
+                # a full one: the labels of these messages lie in the same days. (Were one elsewhere, its message
+                # would only be relabelled once more: the old labels are deleted by id, whatever their time.)
                 con.execute(
                     f"""CREATE OR REPLACE TEMP TABLE _qk_check AS
                     SELECT m.community_id, CAST(m.sent_at AS DATE) AS day, false AS orphan,
@@ -557,7 +558,8 @@ def classify_workspace(
                     FROM messages m
                     SEMI JOIN {MESSAGES_TOUCHED_TABLE} t ON t.community_id = m.community_id
                         AND t.day = CAST(m.sent_at AS DATE)
-                    LEFT JOIN {LABELS_TABLE} l ON l.message_id = m.message_id
+                    LEFT JOIN (SELECT message_id, input_hash FROM {LABELS_TABLE} WHERE {span}) l
+                        ON l.message_id = m.message_id
                     WHERE {where}"""
                 )
             else:
