@@ -45,14 +45,9 @@ def ensure_table(ws: Workspace) -> None:
     ws.con.execute(CREATE_SQL)
 
 
-def has_table(ws: Workspace, name: str = TABLE) -> bool:
-    rows = ws.con.execute("SELECT 1 FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()
-    return bool(rows)
-
-
 def known_staff(ws: Workspace) -> dict[str, str]:
     """stored staff id → name."""
-    if not has_table(ws, "staff"):
+    if not ws.has_table("staff"):
         return {}
     return {str(a): str(b) for a, b in ws.con.execute("SELECT staff_id, name FROM staff").fetchall()}
 
@@ -130,7 +125,7 @@ def record(ws: Workspace, rows: list[InputRow], *, entered_by: str, source: str,
 def latest(ws: Workspace) -> dict[tuple[str, str, str], float]:
     """(staff_id, period, item) → the latest value entered; imported reviews fill self/supervisor gaps."""
     out: dict[tuple[str, str, str], float] = {}
-    if has_table(ws, "reviews"):
+    if ws.has_table("reviews"):
         for sid, period, self_s, sup_s in ws.con.execute(
             "SELECT staff_id, period, self_score, supervisor_score FROM reviews"
         ).fetchall():
@@ -139,7 +134,7 @@ def latest(ws: Workspace) -> dict[tuple[str, str, str], float]:
                 out[(str(sid), label, "self_score")] = float(self_s)
             if sup_s is not None:
                 out[(str(sid), label, "supervisor_score")] = float(sup_s)
-    if has_table(ws):
+    if ws.has_table(TABLE):
         for sid, period, item, value in ws.con.execute(
             f"SELECT staff_id, period, item, arg_max(value, seq) FROM {TABLE} GROUP BY ALL"
         ).fetchall():
@@ -157,7 +152,7 @@ def _label(period: str) -> str:
 def history(ws: Workspace, staff_id: str | None = None, period: str | None = None) -> pd.DataFrame:
     """The audit trail, oldest first: who entered what, when, from where."""
     cols = ["seq", "staff_id", "name", "period", "item", "value", "entered_by", "entered_at", "note", "source"]
-    if not has_table(ws):
+    if not ws.has_table(TABLE):
         return pd.DataFrame(columns=cols)
     where, args = [], []
     if staff_id is not None:
@@ -166,7 +161,7 @@ def history(ws: Workspace, staff_id: str | None = None, period: str | None = Non
     if period is not None:
         where.append("i.period = ?")
         args.append(parse_period(period).label)
-    join = "LEFT JOIN staff s ON s.staff_id = i.staff_id" if has_table(ws, "staff") else ""
+    join = "LEFT JOIN staff s ON s.staff_id = i.staff_id" if ws.has_table("staff") else ""
     name = "s.name" if join else "NULL"
     sql = (f"SELECT i.seq, i.staff_id, {name} AS name, i.period, i.item, i.value, i.entered_by, i.entered_at, i.note, i.source "
            f"FROM {TABLE} i {join} {'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY i.seq")

@@ -108,15 +108,6 @@ def facts_state(ws: Workspace, ctx: str | None = None) -> str | None:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _table_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
-    rows = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND table_schema = 'main' "
-        "ORDER BY ordinal_position",
-        [FACTS_TABLE],
-    ).fetchall()
-    return [str(r[0]) for r in rows]
-
-
 def facts_table(ws: Workspace, staff_ids: list[str] | None = None) -> str | None:
     """The name of the stored facts when a run may read them instead of building its block (None otherwise).
 
@@ -127,7 +118,7 @@ def facts_table(ws: Workspace, staff_ids: list[str] | None = None) -> str | None
     if staff_ids is not None and sorted(staff_ids) != sorted(staff_ids_of(ws)):
         return None
     stored = ws.get_kv(FACTS_KEY)
-    if not stored or tuple(_table_columns(ws.con)) != FACTS_COLUMNS:
+    if not stored or tuple(ws.columns(FACTS_TABLE)) != FACTS_COLUMNS:
         return None
     return FACTS_TABLE if stored == facts_state(ws) else None
 
@@ -173,7 +164,7 @@ def _block_sql(ws: Workspace, only_ids: str | None = None) -> str | None:
 
 def _sent_range(ws: Workspace, ids_table: str) -> tuple[datetime, datetime] | None:
     """The first and last ``sent_at`` the table of ids records (label_delta has the messages' times), if any."""
-    if "sent_at" not in {r[0] for r in ws.con.execute(f"DESCRIBE {ids_table}").fetchall()}:
+    if "sent_at" not in ws.columns(ids_table):
         return None
     row = ws.con.execute(f"SELECT min(sent_at), max(sent_at) FROM {ids_table}").fetchone()
     return (row[0], row[1]) if row and row[0] is not None else None
@@ -195,7 +186,7 @@ def refresh_facts(ws: Workspace, progress: Callable[[str], None] | None = None) 
     def done(action: str, rows: int = 0) -> dict[str, Any]:
         return {"action": action, "rows": rows, "seconds": round(time.perf_counter() - t0, 3)}
 
-    columns = _table_columns(con)
+    columns = ws.columns(FACTS_TABLE)
     if target is None:
         if stored or columns:
             with ws.transaction():

@@ -56,9 +56,7 @@ def export_lake(ws: Workspace, out: Path, overwrite: bool = False) -> dict[str, 
 def _select(ws: Workspace, table: str) -> str:
     """The rows of ``table`` to export; stored labels take their message's community (their partition key)."""
     if table == "message_labels":
-        cols = [r[0] for r in ws.con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'message_labels' AND table_schema = 'main'"
-        ).fetchall()]
+        cols = ws.columns("message_labels")
         # the label's own columns and its message's community (the partition key); the copies of message columns
         # it carries for the metric engine stay out (the lake has the messages)
         carried = [c for c in LABEL_MESSAGE_COLUMNS if c in cols]

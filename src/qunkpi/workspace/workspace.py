@@ -157,6 +157,15 @@ class Workspace:
         )
         return bool(row and row[0])
 
+    def columns(self, name: str) -> list[str]:
+        """The column names of the (persistent) table ``name``, in order; empty when there is no such table."""
+        rows = self.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND table_schema = 'main' "
+            "ORDER BY ordinal_position",
+            [name],
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
     def has_rows(self, table: str) -> bool:
         row = first(self.con.execute(f'SELECT count(*) FROM (SELECT 1 FROM "{table}" LIMIT 1)'))
         return bool(row and row[0])
