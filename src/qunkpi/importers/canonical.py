@@ -653,17 +653,20 @@ class Loader:
         drop_facts(self.ws)
         return touched
 
-    def _moved_messages(self, plan: _Plan) -> int:
-        """How many stored messages this file replaces with a row of another community or day."""
+    def _replaced_messages(self, plan: _Plan) -> tuple[int, int]:
+        """How many stored messages this file replaces, and how many of them with a row of another community or
+        day: one pass over the stored ids."""
         row = first(
             self.con.execute(
-                f"""SELECT count(*) FROM messages t JOIN (SELECT message_id, community_id, sent_at FROM ({plan.typed}) x) s
-                ON t.message_id = s.message_id
-                WHERE t.community_id IS DISTINCT FROM s.community_id
-                   OR CAST(t.sent_at AS DATE) IS DISTINCT FROM CAST(s.sent_at AS DATE)"""
+                f"""SELECT count(*), count(*) FILTER (WHERE moved) FROM (
+                  SELECT bool_or(t.community_id IS DISTINCT FROM s.community_id
+                                 OR CAST(t.sent_at AS DATE) IS DISTINCT FROM CAST(s.sent_at AS DATE)) AS moved
+                  FROM messages t JOIN (SELECT message_id, community_id, sent_at FROM ({plan.typed}) x) s
+                    ON t.message_id = s.message_id
+                  GROUP BY t.rowid)"""
             )
         )
-        return int(row[0]) if row else 0
+        return (int(row[0]), int(row[1])) if row else (0, 0)
 
     def _touched_days(self, rows_sql: str) -> str:
         """A temp table of the distinct (community_id, day) of ``rows_sql`` (columns community_id, sent_at): the
@@ -691,12 +694,13 @@ class Loader:
             existing = moved = 0
             if con.execute(f'SELECT 1 FROM "{table.name}" LIMIT 1').fetchall():
                 keys = self._stored_sql(plan, keys_only=True)
-                row = first(
-                    con.execute(f'SELECT count(*) FROM "{table.name}" t WHERE EXISTS (SELECT 1 FROM ({keys}) s WHERE {on})')
-                )
-                existing = int(row[0]) if row else 0
-                if existing and table.name == "messages":
-                    moved = self._moved_messages(plan)
+                if table.name == "messages":
+                    existing, moved = self._replaced_messages(plan)
+                else:
+                    row = first(
+                        con.execute(f'SELECT count(*) FROM "{table.name}" t WHERE EXISTS (SELECT 1 FROM ({keys}) s WHERE {on})')
+                    )
+                    existing = int(row[0]) if row else 0
                 if existing:
                     con.execute(f'DELETE FROM "{table.name}" t WHERE EXISTS (SELECT 1 FROM ({keys}) s WHERE {on})')
             names = ", ".join(f'"{n}"' for n in [*table.column_names, EXTRA_COLUMN])
