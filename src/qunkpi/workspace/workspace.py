@@ -192,9 +192,9 @@ class Workspace:
         ``labels_version``, so equal tokens mean the stored labels cover exactly the stored messages.
 
         ``touched``: a table of ``community_id, day`` for every message this write inserted or changed, when it
-        removed none and moved none to another community or day. The pairs are added to ``messages_touched`` while the chain of
-        such writes is unbroken (kv ``touched_result`` is the version before this write); a write without
-        ``touched`` ends the chain.
+        removed none and moved none to another community or day. The pairs are added to ``messages_touched``
+        while the chain of such writes is unbroken (kv ``touched_result`` is the version before this write); a
+        write without ``touched`` ends the chain.
         """
         con = self.con
         before = self.get_kv(MESSAGES_VERSION_KEY) or "0"
