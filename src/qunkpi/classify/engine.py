@@ -57,6 +57,7 @@ from qunkpi.workspace.workspace import (
     MESSAGES_VERSION_KEY,
     TOUCHED_BASE_KEY,
     TOUCHED_RESULT_KEY,
+    scalar_int,
 )
 
 LABELS_TABLE = "message_labels"
@@ -128,11 +129,6 @@ def ensure_labels_table(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"CREATE TABLE IF NOT EXISTS {LABELS_TABLE} ({LABEL_COLUMNS_COMPRESSED})")
         except duckdb.Error:  # an engine without per-column compression
             con.execute(f"CREATE TABLE IF NOT EXISTS {LABELS_TABLE} ({LABEL_COLUMNS})")
-
-
-def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> int:
-    row = con.execute(sql, params or []).fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
 
 
 def _build_staff(con: duckdb.DuckDBPyConnection, ws: Any, rules: Rules) -> None:
@@ -244,7 +240,7 @@ def _distinct_texts(con: duckdb.DuckDBPyConnection) -> None:
 
 def _label_texts(con: duckdb.DuckDBPyConnection, rules: Rules) -> int:
     """Text-level labels for the distinct (text, msg_type) in scope not labelled earlier in this run."""
-    new = _count(
+    new = scalar_int(
         con,
         "SELECT count(*) FROM _qk_tx c WHERE NOT EXISTS (SELECT 1 FROM _qk_tl_all t WHERE t.tid = c.tid)",
     )
@@ -454,7 +450,7 @@ def _run_batch(
     scored = _label_texts(con, rules)
     con.execute(_text_join_sql(rules))
     con.execute(_staff_sql())
-    unique = _count(con, TEXT_HASH_UNIQUE_SQL)
+    unique = scalar_int(con, TEXT_HASH_UNIQUE_SQL)
     text_join = TEXT_JOIN_HASH if unique else TEXT_JOIN_EXACT
     done(0.2)
     con.execute(_candidates_sql(text_join))
@@ -468,7 +464,7 @@ def _run_batch(
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _qk_oldq AS SELECT DISTINCT message_id FROM {LABELS_TABLE} WHERE cls = 'question'"
         )
-    with_flags = _count(con, "SELECT count(*) FROM _qk_flag") > 0
+    with_flags = scalar_int(con, "SELECT count(*) FROM _qk_flag") > 0
     row = con.execute(_insert_sql(rules, use_old, with_flags, text_join)).fetchone()
     n = int(row[0]) if row else 0
     done(1.0)
@@ -517,9 +513,9 @@ def classify_workspace(
     rules = workspace_rules(ws)
     rules_hash = _rules_hash(ws, rules)
     ensure_labels_table(con)
-    total = _count(con, "SELECT count(*) FROM messages")
+    total = scalar_int(con, "SELECT count(*) FROM messages")
     dirty = (ws.get_kv(DIRTY_KEY) or "0") == "1"
-    have = _count(con, f"SELECT count(*) FROM {LABELS_TABLE}")
+    have = scalar_int(con, f"SELECT count(*) FROM {LABELS_TABLE}")
     # labels made under other rules (lexicons, settings, model, staff ids) are all stale: a full run
     do_full = full or dirty or have == 0 or ws.get_kv(RULES_KEY) != rules_hash
     version = ws.get_kv(MESSAGES_VERSION_KEY) or "0"
@@ -576,8 +572,8 @@ def classify_workspace(
                 """CREATE OR REPLACE TEMP TABLE _qk_stale AS
                 SELECT community_id, day, count(*) AS n FROM _qk_check WHERE NOT orphan GROUP BY ALL"""
             )
-            stale = _count(con, "SELECT sum(n) FROM _qk_stale")
-            orphans = _count(con, "SELECT count(*) FROM _qk_check WHERE orphan")
+            stale = scalar_int(con, "SELECT sum(n) FROM _qk_stale")
+            orphans = scalar_int(con, "SELECT count(*) FROM _qk_check WHERE orphan")
             if orphans:
                 con.execute(
                     f"DELETE FROM {LABELS_TABLE} WHERE message_id IN "
@@ -610,7 +606,7 @@ def classify_workspace(
                     )
                     _scope_view(con, "JOIN _qk_batch s USING (community_id)")
                 size = (
-                    _count(
+                    scalar_int(
                         con,
                         "SELECT count(*) FROM messages WHERE community_id IN (SELECT unnest(?::VARCHAR[]))",
                         [batch],
@@ -630,7 +626,7 @@ def classify_workspace(
                 if progress:
                     progress(done, total)
             if prev:
-                changed = _count(
+                changed = scalar_int(
                     con,
                     f"SELECT count(*) FROM {LABELS_TABLE} l JOIN {prev} p USING (message_id) WHERE l.cls <> p.cls",
                 )
@@ -666,7 +662,7 @@ def classify_workspace(
             )
             con.execute(f"DELETE FROM {LABELS_TABLE} WHERE message_id IN (SELECT message_id FROM {prev})")
             classified, scored = _run_batch(con, rules, use_old=True)
-            changed = _count(
+            changed = scalar_int(
                 con,
                 f"SELECT count(*) FROM {LABELS_TABLE} l JOIN {prev} p USING (message_id) WHERE l.cls <> p.cls",
             )
@@ -752,7 +748,7 @@ def labels_fresh(ws: Any) -> bool:
         return False
     if _same_version(ws):
         return True  # labelled from exactly these messages under these rules
-    n = _count(
+    n = scalar_int(
         con,
         f"""SELECT count(*) FROM messages m LEFT JOIN {LABELS_TABLE} l USING (message_id)
         WHERE l.message_id IS NULL OR l.input_hash IS DISTINCT FROM {INPUT_HASH}""",

@@ -39,6 +39,7 @@ from qunkpi.workspace.workspace import (
     LABEL_DELTA_TABLE,
     LABELS_WRITE_KEY,
     MESSAGES_VERSION_KEY,
+    scalar_int,
 )
 
 if TYPE_CHECKING:
@@ -214,15 +215,12 @@ def refresh_facts(ws: Workspace, progress: Callable[[str], None] | None = None) 
             if progress:
                 progress("delta")
             con.execute(f"DELETE FROM {FACTS_TABLE} WHERE message_id IN (SELECT message_id FROM {LABEL_DELTA_TABLE})")
-            before = _count(con, f"SELECT count(*) FROM {FACTS_TABLE}")
-            con.execute(f"INSERT INTO {FACTS_TABLE} {sql}")
-            rows = _count(con, f"SELECT count(*) FROM {FACTS_TABLE}") - before
+            rows = scalar_int(con, f"INSERT INTO {FACTS_TABLE} {sql}")
             action = "delta"
         else:
             if progress:
                 progress("rebuild")
-            con.execute(f"CREATE OR REPLACE TABLE {FACTS_TABLE} AS {sql}")
-            rows = _count(con, f"SELECT count(*) FROM {FACTS_TABLE}")
+            rows = scalar_int(con, f"CREATE OR REPLACE TABLE {FACTS_TABLE} AS {sql}")
             action = "rebuilt"
         ws.set_kv(FACTS_KEY, target)
         ws.set_kv(FACTS_LABELS_KEY, written)
@@ -243,8 +241,3 @@ def _delta_applies(ws: Workspace, written: str, context: str | None) -> bool:
         return False
     # same layout and staff context as when the facts were built: the stored state minus the labels/messages
     return bool(context) and ws.get_kv(FACTS_CONTEXT_KEY) == context
-
-
-def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = con.execute(sql).fetchone()
-    return int(row[0]) if row and row[0] is not None else 0

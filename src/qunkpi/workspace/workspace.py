@@ -291,3 +291,10 @@ def first(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...] | None:
     """The first row of a result, fully consumed (DuckDB ≥ 2 refuses new work while a result is unfinished)."""
     rows = result.fetchall()
     return rows[0] if rows else None
+
+
+def scalar_int(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> int:
+    """The first value of a statement's first row as an int, 0 when there is none or it is null: a count, a sum,
+    or the rows a write reports (DuckDB's INSERT and CREATE TABLE AS return that count)."""
+    row = first(con.execute(sql, params or []))
+    return int(row[0]) if row and row[0] is not None else 0
