@@ -112,13 +112,8 @@ def record(ws: Workspace, rows: list[InputRow], *, entered_by: str, source: str,
             (seq0 + i + 1, r.staff_id, parse_period(r.period).label, r.item, float(r.value), entered_by.strip(), when, r.note, source)
             for i, r in enumerate(rows)
         ]
-        ws.con.execute("BEGIN")
-        try:
+        with ws.transaction():
             ws.con.executemany(f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", data)
-            ws.con.execute("COMMIT")
-        except Exception:
-            ws.con.execute("ROLLBACK")
-            raise
     return len(rows)
 
 

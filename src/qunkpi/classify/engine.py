@@ -524,8 +524,7 @@ def classify_workspace(
     written_before = ws.get_kv(LABELS_WRITE_KEY) or "0"
     # One transaction: a crash (even SIGKILL) leaves either every old label or every new one, never a mix
     # or an empty table (DuckDB rolls an uncommitted transaction back when the database is next opened).
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with ws.transaction():
         _drop_temps(con)
         _build_staff(con, ws, rules)
         con.execute(
@@ -670,10 +669,6 @@ def classify_workspace(
         _record_label_writes(ws, written_before, full=do_full, relabelled=bool(stale), orphans=bool(orphans))
         ws.set_kv(LABELS_VERSION_KEY, version)
         ws.reset_touched(version)  # the labels cover this version: later writes start a new list of days
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     if progress:
         progress(total, total)
     _drop_temps(con)

@@ -33,7 +33,7 @@ from qunkpi.errors import Problem, QunkpiError, ValidationFailed
 from qunkpi.i18n import tr
 from qunkpi.importers.readers import ROW_COL, ReadResult, file_kind, open_file, table_name_for, unreadable
 from qunkpi.workspace.schema import DUCKDB_TYPE, EXTRA_COLUMN, TABLE_ORDER, TABLES, ColType, Column, Table
-from qunkpi.workspace.workspace import Workspace, first
+from qunkpi.workspace.workspace import Workspace, first, scalar_int
 
 MAX_PROBLEMS = 200
 ORD_COL = "__ord"  # a source's row order (rows are stored in it)
@@ -689,18 +689,16 @@ class Loader:
         self._summarise_no_consent(plan)
         on = " AND ".join(f't."{k}" IS NOT DISTINCT FROM s."{k}"' for k in table.key)
         con = self.con
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with self.ws.transaction():
             existing = moved = 0
             if con.execute(f'SELECT 1 FROM "{table.name}" LIMIT 1').fetchall():
                 keys = self._stored_sql(plan, keys_only=True)
                 if table.name == "messages":
                     existing, moved = self._replaced_messages(plan)
                 else:
-                    row = first(
-                        con.execute(f'SELECT count(*) FROM "{table.name}" t WHERE EXISTS (SELECT 1 FROM ({keys}) s WHERE {on})')
+                    existing = scalar_int(
+                        con, f'SELECT count(*) FROM "{table.name}" t WHERE EXISTS (SELECT 1 FROM ({keys}) s WHERE {on})'
                     )
-                    existing = int(row[0]) if row else 0
                 if existing:
                     con.execute(f'DELETE FROM "{table.name}" t WHERE EXISTS (SELECT 1 FROM ({keys}) s WHERE {on})')
             names = ", ".join(f'"{n}"' for n in [*table.column_names, EXTRA_COLUMN])
@@ -763,10 +761,6 @@ class Loader:
                     f"encoding={rep.encoding}; other={rep.open_enum_other}",
                 ],
             )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
         report.tables.append(rep)
 
     def _apply_recalls(self, recalls: pa.Table, report: ImportReport) -> None:
@@ -779,30 +773,23 @@ class Loader:
             )
         self.con.register("__recalls", t)
         con = self.con
-        con.execute("BEGIN TRANSACTION")
         try:
-            row = first(
-                con.execute(
-                    "SELECT count(*) FROM __recalls r WHERE r.message_id IN (SELECT message_id FROM messages)"
+            with self.ws.transaction():
+                found = scalar_int(
+                    con, "SELECT count(*) FROM __recalls r WHERE r.message_id IN (SELECT message_id FROM messages)"
                 )
-            )
-            found = int(row[0]) if row else 0
-            touched = self._touched_days(
-                "SELECT community_id, sent_at FROM messages WHERE message_id IN (SELECT message_id FROM __recalls)"
-            )
-            con.execute(
-                "UPDATE messages SET recalled = true WHERE message_id IN (SELECT message_id FROM __recalls)"
-            )
-            self.ws.messages_changed(touched)
-            con.execute(
-                f"""INSERT INTO recall_audit SELECT CAST(message_id AS VARCHAR), CAST(community_id AS VARCHAR),
-                   CAST(sender_id AS VARCHAR), {_local_ts("recalled_at", self.tz)}, 'import'
-                   FROM __recalls r WHERE NOT EXISTS (SELECT 1 FROM recall_audit a WHERE a.message_id = r.message_id)"""
-            )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+                touched = self._touched_days(
+                    "SELECT community_id, sent_at FROM messages WHERE message_id IN (SELECT message_id FROM __recalls)"
+                )
+                con.execute(
+                    "UPDATE messages SET recalled = true WHERE message_id IN (SELECT message_id FROM __recalls)"
+                )
+                self.ws.messages_changed(touched)
+                con.execute(
+                    f"""INSERT INTO recall_audit SELECT CAST(message_id AS VARCHAR), CAST(community_id AS VARCHAR),
+                       CAST(sender_id AS VARCHAR), {_local_ts("recalled_at", self.tz)}, 'import'
+                       FROM __recalls r WHERE NOT EXISTS (SELECT 1 FROM recall_audit a WHERE a.message_id = r.message_id)"""
+                )
         finally:
             con.unregister("__recalls")
         report.recalls_applied += found
@@ -820,21 +807,17 @@ class Loader:
             t = t.set_column(t.column_names.index("text"), "text", redact_array(t.column("text")))
         self.con.register("__svc", t)
         con = self.con
-        con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(
-                "DELETE FROM service_messages WHERE message_id IN (SELECT CAST(message_id AS VARCHAR) FROM __svc)"
-            )
-            con.execute(
-                f"""INSERT INTO service_messages SELECT CAST(message_id AS VARCHAR), CAST(conversation_id AS VARCHAR),
-                   CAST(staff_id AS VARCHAR), CAST(sender_id AS VARCHAR),
-                   {_local_ts("sent_at", self.tz)}, CAST(msg_type AS VARCHAR),
-                   CAST(text AS VARCHAR), TRY_CAST(from_staff AS BOOLEAN) FROM __svc"""
-            )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+            with self.ws.transaction():
+                con.execute(
+                    "DELETE FROM service_messages WHERE message_id IN (SELECT CAST(message_id AS VARCHAR) FROM __svc)"
+                )
+                con.execute(
+                    f"""INSERT INTO service_messages SELECT CAST(message_id AS VARCHAR), CAST(conversation_id AS VARCHAR),
+                       CAST(staff_id AS VARCHAR), CAST(sender_id AS VARCHAR),
+                       {_local_ts("sent_at", self.tz)}, CAST(msg_type AS VARCHAR),
+                       CAST(text AS VARCHAR), TRY_CAST(from_staff AS BOOLEAN) FROM __svc"""
+                )
         finally:
             con.unregister("__svc")
         report.service_messages += t.num_rows
