@@ -57,6 +57,7 @@ from qunkpi.workspace.workspace import (
     MESSAGES_VERSION_KEY,
     TOUCHED_BASE_KEY,
     TOUCHED_RESULT_KEY,
+    min_max,
     scalar_int,
 )
 
@@ -639,7 +640,7 @@ def classify_workspace(
                 SELECT community_id, CAST(day + o AS DATE) AS day, min(abs(o)) <= 1 AS write
                 FROM _qk_stale, (SELECT unnest([-2, -1, 0, 1, 2]) AS o) GROUP BY ALL"""
             )
-            lo, hi = con.execute("SELECT min(day), max(day) FROM _qk_days").fetchone() or (None, None)
+            lo, hi = min_max(con, "_qk_days", "day") or (None, None)
             # the bounds let the scan skip the row groups outside the days (messages are stored in time order)
             join = (
                 "JOIN _qk_days s ON s.community_id = m.community_id AND s.day = CAST(m.sent_at AS DATE) "
@@ -727,10 +728,8 @@ def _touched_range(ws: Any, version: str) -> tuple[str, str] | tuple[()] | None:
         return None
     if not ws.has_table(MESSAGES_TOUCHED_TABLE):
         return None
-    row = ws.con.execute(f"SELECT min(day), max(day) FROM {MESSAGES_TOUCHED_TABLE}").fetchone()
-    if not row or row[0] is None:
-        return ()
-    return str(row[0]), str(row[1])
+    span = min_max(ws.con, MESSAGES_TOUCHED_TABLE, "day")
+    return () if span is None else (str(span[0]), str(span[1]))
 
 
 def labels_fresh(ws: Any) -> bool:

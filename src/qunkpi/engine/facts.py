@@ -39,6 +39,7 @@ from qunkpi.workspace.workspace import (
     LABEL_DELTA_TABLE,
     LABELS_WRITE_KEY,
     MESSAGES_VERSION_KEY,
+    min_max,
     scalar_int,
 )
 
@@ -167,8 +168,7 @@ def _sent_range(ws: Workspace, ids_table: str) -> tuple[datetime, datetime] | No
     """The first and last ``sent_at`` the table of ids records (label_delta has the messages' times), if any."""
     if "sent_at" not in ws.columns(ids_table):
         return None
-    row = ws.con.execute(f"SELECT min(sent_at), max(sent_at) FROM {ids_table}").fetchone()
-    return (row[0], row[1]) if row and row[0] is not None else None
+    return min_max(ws.con, ids_table, "sent_at")
 
 
 def refresh_facts(ws: Workspace, progress: Callable[[str], None] | None = None) -> dict[str, Any]:

@@ -293,6 +293,12 @@ def first(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...] | None:
     return rows[0] if rows else None
 
 
+def min_max(con: duckdb.DuckDBPyConnection, table: str, column: str) -> tuple[Any, Any] | None:
+    """The smallest and largest value of ``column`` in ``table``; None when it has no non-null value."""
+    row = first(con.execute(f"SELECT min({column}), max({column}) FROM {table}"))
+    return (row[0], row[1]) if row and row[0] is not None else None
+
+
 def scalar_int(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> int:
     """The first value of a statement's first row as an int, 0 when there is none or it is null: a count, a sum,
     or the rows a write reports (DuckDB's INSERT and CREATE TABLE AS return that count)."""
