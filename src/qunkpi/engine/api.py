@@ -27,21 +27,17 @@ def labels_cover(ws: Workspace) -> bool:
     return labels_cover_messages(ws)
 
 
-def stored_facts(ws: Workspace) -> str | None:
-    """The workspace's stored countable messages when a run may read them (Ctx.facts; qunkpi.engine.facts)."""
-    from qunkpi.engine.facts import facts_table
-
-    return facts_table(ws)
-
-
 def workspace_inputs(ws: Workspace) -> dict[str, Any]:
     """What every engine run over ``ws`` takes from the workspace (RunOptions and Ctx fields alike): its settings,
-    staff ids, whether the labels cover the messages, and the stored countable messages when current."""
+    staff ids, whether the labels cover the messages, and the stored countable messages when current
+    (Ctx.facts; qunkpi.engine.facts)."""
+    from qunkpi.engine.facts import facts_table
+
     return {
         "settings": ws.settings,
         "staff_ids": staff_ids_of(ws),
         "labels_cover": labels_cover(ws),
-        "facts": stored_facts(ws),
+        "facts": facts_table(ws),
     }
 
 

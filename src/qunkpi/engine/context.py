@@ -225,10 +225,7 @@ class Ctx:
         it needs).
         """
         if self.facts is not None:
-            stored = self.table(self.facts)
-            if self.communities is not None:
-                stored = stored.filter(stored.community_id.isin(self.communities))
-            return self._windowed(stored)
+            return self._windowed(self.t(self.facts))
         msg = self._listed(self.t("messages"))
         msg = msg.filter(~msg.recalled.fill_null(False) & (msg.msg_type != "system"))
         msg = self.is_staff_join(msg.select(*MESSAGE_COLUMNS, __text=msg.text), "sender_id")
