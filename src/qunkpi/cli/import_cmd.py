@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from qunkpi.cli.classify_cmd import classify_mode, print_facts, refresh_facts_step
 from qunkpi.cli.common import WorkspaceOpt, console, progress_bar, user_errors
 from qunkpi.i18n import tr
 
@@ -106,39 +107,3 @@ def classify_after_import(ws: object) -> None:
         )
     )
     print_facts(refresh_facts_step(ws))
-
-
-def classify_mode(stats: dict[str, Any]) -> tuple[str, str]:
-    """How a classification run went, in zh and en: full, or incremental and where it looked for stale labels."""
-    if stats.get("full"):
-        return "全量", "full"
-    if stats.get("check") == "days":
-        return "增量，只查看了新写入消息的日期", "incremental; only the days of the messages just written were checked"
-    if stats.get("check") == "all":
-        return "增量，已逐条比对全部消息", "incremental; every message was compared with its label"
-    return "增量", "incremental"
-
-
-def refresh_facts_step(ws: Any) -> dict[str, Any]:
-    """Bring the metric engine's stored countable messages up to date (qunkpi.engine.facts), with a spinner."""
-    from qunkpi.engine.facts import refresh_facts
-
-    with progress_bar(tr("更新指标引擎的消息表", "updating the metric engine's message table")) as advance:
-        return refresh_facts(ws, progress=lambda m: advance(m))
-
-
-_FACTS_ACTIONS = {
-    "current": ("已是最新", "already current"),
-    "delta": ("按本次重新分类的消息更新", "updated for the messages just reclassified"),
-    "rebuilt": ("已重建", "rebuilt"),
-    "dropped": ("已删除（标签未覆盖全部消息，指标改为现场关联）", "removed (the labels do not cover every message; metrics join them as they run)"),
-    "none": ("无（没有消息或标签）", "none (no messages or labels)"),
-}
-
-
-def print_facts(res: dict[str, Any]) -> None:
-    zh, en = _FACTS_ACTIONS.get(str(res["action"]), (str(res["action"]), str(res["action"])))
-    rows, sec = int(res.get("rows") or 0), float(res.get("seconds") or 0.0)
-    extra_zh = f"，写入 {rows:,} 行，用时 {sec:.1f} 秒" if res["action"] in ("delta", "rebuilt") else ""
-    extra_en = f", {rows:,} rows written in {sec:.1f} s" if res["action"] in ("delta", "rebuilt") else ""
-    console.print(tr(f"指标引擎消息表（message_facts）：{zh}{extra_zh}", f"metric engine message table (message_facts): {en}{extra_en}"))
